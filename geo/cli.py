@@ -1,0 +1,94 @@
+"""Command line: ``python -m geo COMMAND ...``.
+
+Exit codes: 0 success, 1 partial success (some inputs refused, reported on
+stderr), 2 usage or input error, 3 store error. Errors are one line on stderr,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from geo.errors import GeoError, InputError, StoreError
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_INPUT = 2
+EXIT_STORE = 3
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _cmd_mentions(args: argparse.Namespace) -> int:
+    from geo.mentions import find_mentions, mentions_to_featurecollection
+    from geo.textio import read_article
+
+    text = read_article(args.file)
+    mentions = find_mentions(text, published=args.published)
+    fc = mentions_to_featurecollection(mentions)
+    json.dump(fc, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _add_mentions(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "mentions",
+        help="print the place mentions of one article as GeoJSON",
+        description="Find and resolve every place mention of FILE; prints an RFC 7946 "
+        "FeatureCollection (lon/lat) on stdout.",
+    )
+    p.add_argument("file", help="article text file (UTF-8 preferred)")
+    p.add_argument("--published", type=_iso_date, default=None, help="publication date YYYY-MM-DD")
+    p.set_defaults(handler=_cmd_mentions)
+
+
+# Each command module registers itself here; the event commands live in
+# geo/cli_events.py so the two halves can grow independently.
+_REGISTRARS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _add_mentions,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geo", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in _REGISTRARS:
+        register(sub)
+    try:
+        from geo import cli_events
+    except ImportError:  # pragma: no cover - only while the module is being written
+        pass
+    else:
+        cli_events.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except (InputError, GeoError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
