@@ -339,6 +339,29 @@ def _phrase_mentions(
     return out
 
 
+_BORDER_WORD = re.compile(r"\b(?:border|boundary|frontier)s?\b")
+_WORD_BEFORE = re.compile(r"([a-z]+)\s+$")
+
+
+def _demonym_borders(
+    text: str, folded: str, focus: dict[str, float], g: gz.Gazetteer
+) -> list[_Cand]:
+    """ "the Serbian border": a demonym names the country whose border it is."""
+    dem = gz.demonyms()
+    lower = folded.lower()
+    out = []
+    for m in _BORDER_WORD.finditer(lower):
+        w = _WORD_BEFORE.search(lower, max(0, m.start() - 30), m.start())
+        if not w or w.group(1) not in dem or not folded[w.start(1)].isupper():
+            continue
+        iso = dem[w.group(1)]
+        place = _border_place(iso, focus, g)
+        if place is not None:
+            reason = f"border named by a demonym ({iso}); {_border_reason(place, iso)}"
+            out.append(_phrase(text, w.start(1), m.end(), place, reason))
+    return out
+
+
 def _phrase(text: str, s: int, e: int, place: Place, reason: str) -> _Cand:
     c = _Cand(s, e, gz.name_key(text[s:e]), [], text[s:e], context="phrase", place=place)
     c.reason = reason
@@ -607,11 +630,7 @@ def _qualifier(folded: str, end: int, g: gz.Gazetteer) -> tuple[str, str] | None
     return None
 
 
-@functools.cache
-def _demonym_re() -> re.Pattern[str]:
-    words = sorted(gz.demonyms(), key=len, reverse=True)
-    body = "|".join(re.escape(w) for w in words if w) or "(?!)"
-    return re.compile(rf"\b(?:{body})\b")
+_CAPWORD = re.compile(r"\b[A-Z][a-z]{2,}\b")
 
 
 def _document_focus(
@@ -630,8 +649,8 @@ def _document_focus(
             votes[iso] = votes.get(iso, 0.0) + 1.0
     dem = gz.demonyms()
     if dem:
-        for m in _demonym_re().finditer(folded.lower()):
-            dem_iso = dem.get(m.group().lower())
+        for word in _CAPWORD.findall(folded):
+            dem_iso = dem.get(word.lower())
             if dem_iso:
                 votes[dem_iso] = votes.get(dem_iso, 0.0) + 0.5
     votes.pop("", None)
@@ -777,6 +796,11 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
     _resolve_again(folded, cands, focus, g)
     cands = [c for c in cands if _plausible(c, cands, focus, g)]
     built = _phrase_mentions(text, folded, cands, focus, g)
+    built += [
+        b
+        for b in _demonym_borders(text, folded, focus, g)
+        if not any(_overlaps(b, o) for o in built)
+    ]
     if built:
         cands = [c for c in cands if not any(_overlaps(c, b) for b in built)] + built
         cands.sort(key=lambda c: c.start)
