@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -49,7 +50,7 @@ COUNTRY_ALIASES = DATA_DIR / "country_aliases.csv"
 DEMONYMS = DATA_DIR / "demonyms.csv"
 COMMON_WORDS = DATA_DIR / "common_words.txt"
 
-_INDEX_VERSION = "5"
+_INDEX_VERSION = "6"
 
 KINDS: tuple[PlaceKind, ...] = (
     "country",
@@ -470,7 +471,17 @@ def _build_index(cache: Path, fingerprint: str) -> None:
                 phrases.add(key)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=cache, prefix=".build-"))
-    marisa_trie.RecordTrie("<IB", keys).save(str(tmp / "names.marisa"))
+    # The trie maps a name to its key id; a CSR table maps a key id to the
+    # records carrying that name (value = record index * 2 + is-main-name).
+    trie = marisa_trie.Trie([k for k, _ in keys])
+    trie.save(str(tmp / "names.marisa"))
+    buckets: list[list[int]] = [[] for _ in range(len(trie))]
+    for key, (idx, main) in keys:
+        buckets[trie[key]].append(idx * 2 + main)
+    offsets = np.zeros(len(buckets) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(b) for b in buckets])
+    np.save(tmp / "key_offsets.npy", offsets)
+    np.save(tmp / "key_values.npy", np.asarray([v for b in buckets for v in b], dtype=np.int32))
     np.save(tmp / "lon.npy", np.asarray(lon, dtype=np.float64))
     np.save(tmp / "lat.npy", np.asarray(lat, dtype=np.float64))
     np.save(tmp / "pop.npy", np.asarray(pop, dtype=np.int64))
@@ -504,8 +515,10 @@ class Gazetteer:
 
     def __init__(self, directory: Path) -> None:
         try:
-            self._trie = marisa_trie.RecordTrie("<IB")
+            self._trie = marisa_trie.Trie()
             self._trie.mmap(str(directory / "names.marisa"))
+            self._offsets = array("i", np.load(directory / "key_offsets.npy").tobytes())
+            self._values = array("i", np.load(directory / "key_values.npy").tobytes())
             # Plain lists: per-element access is several times faster than numpy's.
             self._lon: list[float] = np.load(directory / "lon.npy").tolist()
             self._lat: list[float] = np.load(directory / "lat.npy").tolist()
@@ -523,6 +536,9 @@ class Gazetteer:
         self.curated_phrases: list[str] = rec.get("phrases", [])
         self._admin1: list[str] = rec.get("admin1", [""] * len(self._ids))
         self._by_id: dict[str, int] | None = None
+        # Memos of document-independent scores, filled by the geoparser.
+        self.priors: dict[int, float] = {}
+        self.ranked: dict[str, list[int]] = {}
         self._places: dict[int, Place] = {}
 
     def __len__(self) -> int:
@@ -531,11 +547,19 @@ class Gazetteer:
     # -- lookup -----------------------------------------------------------
     def lookup(self, key: str) -> list[int]:
         """Record indices whose name folds to ``key`` (see :func:`name_key`)."""
-        return [v[0] for v in self._trie.get(key, ())]
+        return [i for i, _ in self.lookup_main(key)]
+
+    def prefixes(self, text: str) -> list[str]:
+        """Index keys that are prefixes of ``text`` (one C call for all lengths)."""
+        return cast(list[str], self._trie.prefixes(text))
 
     def lookup_main(self, key: str) -> list[tuple[int, bool]]:
         """Like :meth:`lookup`, with whether ``key`` is the record's main name."""
-        return [(v[0], bool(v[1])) for v in self._trie.get(key, ())]
+        kid = self._trie.get(key)
+        if kid is None:
+            return []
+        vals = self._values[self._offsets[kid] : self._offsets[kid + 1]]
+        return [(v >> 1, bool(v & 1)) for v in vals]
 
     # -- record access ----------------------------------------------------
     def place_id(self, idx: int) -> str:

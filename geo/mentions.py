@@ -21,6 +21,7 @@ How it works, in three passes over one article:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
@@ -157,8 +158,18 @@ def _line_style_of(text: str, s: int, e: int) -> str:
 
 
 def _prev_word(text: str, start: int) -> str:
-    m = re.search(r"([^\W\d_]+)\.?\s+$", text[max(0, start - 40) : start])
-    return m.group(1) if m else ""
+    """The word before ``start`` when only spaces (and an optional full stop) part them."""
+    i = start - 1
+    if i < 0 or not text[i].isspace():
+        return ""
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    if i >= 0 and text[i] == ".":
+        i -= 1
+    j = i
+    while j >= 0 and text[j].isalpha():
+        j -= 1
+    return text[j + 1 : i + 1]
 
 
 def _next_token(text: str, end: int) -> str:
@@ -188,37 +199,73 @@ def _short_alias(key: str, surface: str, hits: list[tuple[int, bool]], g: gz.Gaz
     return not any(main or g.population(i) >= 20_000 for i, main in hits)
 
 
-def _sequence_candidates(text: str, folded: str, g: gz.Gazetteer) -> list[_Cand]:
+def _sequence_candidates(
+    text: str, folded: str, g: gz.Gazetteer, demonym_votes: dict[str, float] | None = None
+) -> list[_Cand]:
+    """Gazetteer names among runs of capitalised words, longest match first.
+
+    Single words (most runs) take a fast path: one trie lookup. Capitalised
+    words that are demonyms vote for their country in ``demonym_votes``.
+    """
     out: list[_Cand] = []
+    dem = gz.demonyms()
+    lookup = g.lookup_main
     for seq in _seq_re().finditer(folded):
-        toks = [
-            (seq.start() + m.start(), seq.start() + m.end())
-            for m in _TOKEN_RE.finditer(seq.group())
-        ]
+        word = seq.group()
+        if " " not in word and "-" not in word:
+            s, e = seq.span()
+            e = _split_possessive(folded, s, e)
+            key = word[: e - s].lower()
+            hits = lookup(key)
+            if not hits:
+                if demonym_votes is not None and key in dem:
+                    iso = dem[key]
+                    demonym_votes[iso] = demonym_votes.get(iso, 0.0) + 0.5
+                continue
+            if _short_alias(key, text[s:e], hits, g):
+                continue
+            out.append(
+                _Cand(s, e, key, [h[0] for h in hits], text[s:e], main=any(h[1] for h in hits))
+            )
+            continue
+        base = seq.start()
+        toks = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(word)]
+        low = word.lower()
+        spaced = low.replace("-", " ")
+        # A match must end where a token ends (or before its possessive 's).
+        ends: dict[int, int] = {}
+        for n, (_, te) in enumerate(toks):
+            ends[te] = n + 1
+            if low[te - 2 : te] == "'s":
+                ends[te - 2] = n + 1
         # Connectors are lower-case words between tokens; tokens are capitalised.
         i = 0
         while i < len(toks):
             found = None
-            for j in range(min(len(toks), i + _MAX_TOKENS), i, -1):
-                s, e = toks[i][0], toks[j - 1][1]
-                e2 = _split_possessive(folded, s, e)
-                key = gz.name_key(folded[s:e2])
-                hits = g.lookup_main(key)
-                if not hits and "-" in key:
-                    hits = g.lookup_main(key.replace("-", " "))
-                if hits:
-                    found = (j, s, e2, key, hits)
-                    break
+            rel = toks[i][0]
+            best = ""
+            for variant in (low, spaced):
+                for k in g.prefixes(variant[rel:]):
+                    if len(k) > len(best) and rel + len(k) in ends:
+                        best = k
+            if best:
+                j = ends[rel + len(best)]
+                s, e = base + rel, base + rel + len(best)
+                found = (j, s, e, best, lookup(best))
             if found is None:
+                if demonym_votes is not None:
+                    tok = folded[toks[i][0] : toks[i][1]].lower()
+                    if tok in dem:
+                        demonym_votes[dem[tok]] = demonym_votes.get(dem[tok], 0.0) + 0.5
                 i += 1
                 continue
             j, s, e, key, hits = found
-            idxs = [h[0] for h in hits]
-            main = any(h[1] for h in hits)
             if _short_alias(key, text[s:e], hits, g):
                 i += 1  # "US" yes, "Us" no; "Niš" (a main name) yes
                 continue
-            out.append(_Cand(s, e, key, idxs, text[s:e], main=main))
+            out.append(
+                _Cand(s, e, key, [h[0] for h in hits], text[s:e], main=any(h[1] for h in hits))
+            )
             i = j
     return out
 
@@ -228,27 +275,43 @@ def _sequence_candidates(text: str, folded: str, g: gz.Gazetteer) -> list[_Cand]
 
 
 @functools.cache
-def _curated_phrase_re() -> re.Pattern[str] | None:
-    """Curated aliases with lower-case words ("administrative boundary line")."""
-    phrases = sorted(gz.load().curated_phrases, key=len, reverse=True)
-    if not phrases:
+def _curated_phrase_automaton() -> Any:
+    """Aho-Corasick automaton of curated aliases with lower-case words
+    ("administrative boundary line"): one pass over the text, in C."""
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    for phrase in gz.load().curated_phrases:
+        auto.add_word(phrase, phrase)
+    if len(auto) == 0:
         return None
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases)
-    return re.compile(rf"(?<![\w])(?:the\s+)?({body})(?![\w])")
+    auto.make_automaton()
+    return auto
 
 
-def _curated_phrases(text: str, folded: str, g: gz.Gazetteer) -> list[_Cand]:
-    pat = _curated_phrase_re()
-    if pat is None:
+def _curated_phrases(text: str, lower: str, g: gz.Gazetteer) -> list[_Cand]:
+    """Curated phrases, longest first, whole words only. ``lower`` is the folded,
+    lower-cased text (same length as ``text``)."""
+    auto = _curated_phrase_automaton()
+    if auto is None:
         return []
-    out = []
-    # Lower-casing a folded text keeps its length, so offsets stay exact.
-    for m in pat.finditer(folded.lower()):
-        s, e = m.span(1)
-        key = gz.name_key(folded[s:e])
+    found: list[tuple[int, int, str]] = []
+    n = len(lower)
+    for end, key in auto.iter(lower):
+        s, e = end - len(key) + 1, end + 1
+        if (s > 0 and lower[s - 1].isalnum()) or (e < n and lower[e].isalnum()):
+            continue
+        found.append((s, e, key))
+    found.sort(key=lambda t: (t[0], -(t[1] - t[0])))
+    out: list[_Cand] = []
+    last_end = -1
+    for s, e, key in found:
+        if s < last_end:
+            continue
         idxs = [i for i in g.lookup(key) if g.place_id(i).startswith("cur:")]
         if idxs:
             out.append(_Cand(s, e, key, idxs, text[s:e], context="phrase"))
+            last_end = e
     return out
 
 
@@ -278,18 +341,34 @@ def _direction_before() -> re.Pattern[str]:
     )
 
 
+_BORDER_LINKS = frozenset({"with", "of", "between", "to", "the"})
+_HOT_WORDS = re.compile(r"border|boundar|frontier|north|south|east|west|central")
+
+
 def _phrase_mentions(
-    text: str, folded: str, cands: list[_Cand], focus: dict[str, float], g: gz.Gazetteer
+    text: str,
+    folded: str,
+    lower: str,
+    cands: list[_Cand],
+    focus: dict[str, float],
+    g: gz.Gazetteer,
 ) -> list[_Cand]:
     """Border and direction phrases built around resolved country mentions."""
     out: list[_Cand] = []
     countries = [c for c in cands if c.place is not None and c.place.kind == "country"]
+    if not countries:
+        return out
+    # Only countries with a border or direction word nearby can start a phrase.
+    hot = [m.start() for m in _HOT_WORDS.finditer(lower)]
+    if not hot:
+        return out
     by_start = {c.start: c for c in countries}
     used: set[int] = set()
     for c in countries:
         assert c.place is not None
         iso = c.place.country or ""
-        if c.start in used:
+        k = bisect.bisect_left(hot, c.start - 60)
+        if c.start in used or k == len(hot) or hot[k] > c.end + 100:
             continue
         window = folded[max(0, c.start - 60) : c.start]
         after = folded[c.end : c.end + 60]
@@ -309,7 +388,8 @@ def _phrase_mentions(
                         )
                         used.update({c.start, other.start})
                         continue
-        mb = _border_before().search(window)
+        last = _prev_word(folded, c.start).lower()
+        mb = _border_before().search(window) if last in _BORDER_LINKS else None
         if mb:
             s = c.start - len(window) + mb.start(1)
             place = _border_place(iso, focus, g)
@@ -326,7 +406,11 @@ def _phrase_mentions(
                 )
                 used.add(c.start)
                 continue
-        md = _direction_before().search(window)
+        md = (
+            _direction_before().search(window)
+            if last == "of" or last in _rules().directions
+            else None
+        )
         if md:
             word = (md.group(1) or md.group(2) or "").lower()
             direction = _rules().directions.get(word)
@@ -344,11 +428,10 @@ _WORD_BEFORE = re.compile(r"([a-z]+)\s+$")
 
 
 def _demonym_borders(
-    text: str, folded: str, focus: dict[str, float], g: gz.Gazetteer
+    text: str, folded: str, lower: str, focus: dict[str, float], g: gz.Gazetteer
 ) -> list[_Cand]:
-    """ "the Serbian border": a demonym names the country whose border it is."""
+    """A demonym names the country whose border it is: "the Serbian border"."""
     dem = gz.demonyms()
-    lower = folded.lower()
     out = []
     for m in _BORDER_WORD.finditer(lower):
         w = _WORD_BEFORE.search(lower, max(0, m.start() - 30), m.start())
@@ -460,10 +543,16 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
     kept: list[_Cand] = []
     surnames: set[str] = set()
     styles: dict[int, str] = {}
+    strong_memo: dict[str, bool] = {}
     for c in cands:
-        strong = any(g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED) for i in c.idxs) or any(
-            g.kind_of(i) in ("capital", "region") for i in c.idxs
-        )
+        strong = strong_memo.get(c.key)
+        if strong is None:
+            strong = any(
+                g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED)
+                or g.kind_of(i) in ("capital", "region")
+                for i in c.idxs
+            )
+            strong_memo[c.key] = strong
         if c.key in dem and not strong:
             continue
         words = c.key.replace("-", " ").split()
@@ -485,14 +574,13 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
         ):
             continue  # an acronym (NATO, EULEX) that spells a village name
         style = _line_style(text, c.start, styles)
-        initial = _is_initial(text, c.start)
         if _is_dateline(text, c):
             c.context = "dateline"
         elif style == "caps":
             c.context = "caps"
         elif style == "headline":
             c.context = "headline"
-        elif initial:
+        elif _is_initial(text, c.start):
             c.context = "initial"
         prev = _prev_word(folded, c.start)
         prev_key = prev.lower()
@@ -596,6 +684,14 @@ def _haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def _prior(g: gz.Gazetteer, i: int) -> float:
+    """Document-independent plausibility of a record; memoised per record."""
+    p = g.priors.get(i)
+    if p is None:
+        p = g.priors[i] = _prior_of(g, i)
+    return p
+
+
+def _prior_of(g: gz.Gazetteer, i: int) -> float:
     fl = g.flags(i)
     if fl & gz.FLAG_COUNTRY:
         return 3.0
@@ -630,11 +726,8 @@ def _qualifier(folded: str, end: int, g: gz.Gazetteer) -> tuple[str, str] | None
     return None
 
 
-_CAPWORD = re.compile(r"\b[A-Z][a-z]{2,}\b")
-
-
 def _document_focus(
-    text: str, folded: str, cands: Sequence[_Cand], g: gz.Gazetteer
+    cands: Sequence[_Cand], demonym_votes: dict[str, float], g: gz.Gazetteer
 ) -> dict[str, float]:
     """Country votes: unambiguous places and countries count 1, demonyms 0.5."""
     votes: dict[str, float] = {}
@@ -647,12 +740,8 @@ def _document_focus(
         elif len(countries) == 1:
             iso = next(iter(countries))
             votes[iso] = votes.get(iso, 0.0) + 1.0
-    dem = gz.demonyms()
-    if dem:
-        for word in _CAPWORD.findall(folded):
-            dem_iso = dem.get(word.lower())
-            if dem_iso:
-                votes[dem_iso] = votes.get(dem_iso, 0.0) + 0.5
+    for iso, v in demonym_votes.items():
+        votes[iso] = votes.get(iso, 0.0) + v
     votes.pop("", None)
     return votes
 
@@ -664,7 +753,9 @@ def _shortlist(c: _Cand, focus: dict[str, float], g: gz.Gazetteer) -> list[int]:
     """The candidates worth scoring: the best by prior, plus any in a focus country."""
     if len(c.idxs) <= _TOP_K:
         return c.idxs
-    ranked = sorted(c.idxs, key=lambda i: -_prior(g, i))
+    ranked = g.ranked.get(c.key)
+    if ranked is None:
+        ranked = g.ranked[c.key] = sorted(c.idxs, key=lambda i: -_prior(g, i))
     keep = ranked[:_TOP_K]
     keep += [i for i in ranked[_TOP_K:] if focus.get(g.country_of(i), 0) > 0][:_TOP_K]
     return keep
@@ -784,21 +875,23 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
         return []
     g = gz.load()
     folded = gz.fold(text)
-    cands = _sequence_candidates(text, folded, g)
-    phrases = _curated_phrases(text, folded, g)
+    demonym_votes: dict[str, float] = {}
+    cands = _sequence_candidates(text, folded, g, demonym_votes)
+    lower = folded.lower()  # folded text lower-cases without changing length
+    phrases = _curated_phrases(text, lower, g)
     # Longest match wins: a curated phrase beats the words inside it.
     cands = [c for c in cands if not any(_overlaps(c, p) for p in phrases)]
     cands = _filter(text, folded, cands, g)
     cands.extend(phrases)
     cands.sort(key=lambda c: c.start)
-    focus = _document_focus(text, folded, cands, g)
+    focus = _document_focus(cands, demonym_votes, g)
     _resolve(folded, cands, focus, [], g)
     _resolve_again(folded, cands, focus, g)
     cands = [c for c in cands if _plausible(c, cands, focus, g)]
-    built = _phrase_mentions(text, folded, cands, focus, g)
+    built = _phrase_mentions(text, folded, lower, cands, focus, g)
     built += [
         b
-        for b in _demonym_borders(text, folded, focus, g)
+        for b in _demonym_borders(text, folded, lower, focus, g)
         if not any(_overlaps(b, o) for o in built)
     ]
     if built:
