@@ -880,22 +880,23 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
     lower = folded.lower()  # folded text lower-cases without changing length
     phrases = _curated_phrases(text, lower, g)
     # Longest match wins: a curated phrase beats the words inside it.
-    cands = [c for c in cands if not any(_overlaps(c, p) for p in phrases)]
+    cands = _without_overlaps(cands, phrases)
     cands = _filter(text, folded, cands, g)
     cands.extend(phrases)
     cands.sort(key=lambda c: c.start)
     focus = _document_focus(cands, demonym_votes, g)
     _resolve(folded, cands, focus, [], g)
     _resolve_again(folded, cands, focus, g)
-    cands = [c for c in cands if _plausible(c, cands, focus, g)]
+    points = {
+        c.place.place_id: (c.place.lon, c.place.lat)
+        for c in cands
+        if c.place is not None and c.place.kind not in ("region", "country")
+    }
+    cands = [c for c in cands if _plausible(c, points, focus, g)]
     built = _phrase_mentions(text, folded, lower, cands, focus, g)
-    built += [
-        b
-        for b in _demonym_borders(text, folded, lower, focus, g)
-        if not any(_overlaps(b, o) for o in built)
-    ]
+    built += _without_overlaps(_demonym_borders(text, folded, lower, focus, g), built)
     if built:
-        cands = [c for c in cands if not any(_overlaps(c, b) for b in built)] + built
+        cands = _without_overlaps(cands, built) + built
         cands.sort(key=lambda c: c.start)
     return [
         Mention(
@@ -925,31 +926,50 @@ def _resolve_again(
     _resolve(folded, cands, focus, anchors, g)
 
 
-def _plausible(c: _Cand, cands: Sequence[_Cand], focus: dict[str, float], g: gz.Gazetteer) -> bool:
+def _plausible(
+    c: _Cand, points: dict[str, tuple[float, float]], focus: dict[str, float], g: gz.Gazetteer
+) -> bool:
     """Drop a minor place the rest of the text gives no reason to believe in.
 
     A village or town in a country the text never otherwise touches, far from
     every other place it names, and not introduced by a locative preposition,
     is far more often a word in an organisation's or a person's name
-    ("North Atlantic Council") than a place.
+    ("North Atlantic Council") than a place. ``points`` holds one (lon, lat)
+    per distinct specific place of the text, so this stays linear.
     """
     p = c.place
     if p is None or c.context == "phrase" or c.locative or _is_strong(c, g):
         return True
     if p.kind not in ("village", "town"):
         return True
-    others = [o.place for o in cands if o is not c and o.place is not None]
+    others = [xy for pid, xy in points.items() if pid != p.place_id]
     if not others:
         return True
     # Matched only by an alternate spelling: it must sit among the text's places.
     reach = 1000.0 if c.main else 300.0
     if c.main and focus.get(p.country or "", 0) > 0:
         return True
-    return any(
-        _haversine_km(p.lon, p.lat, o.lon, o.lat) < reach
-        for o in others
-        if o.kind not in ("region", "country")
-    )
+    return any(_haversine_km(p.lon, p.lat, x, y) < reach for x, y in others)
+
+
+def _without_overlaps(cands: list[_Cand], winners: list[_Cand]) -> list[_Cand]:
+    """``cands`` minus those overlapping any of ``winners`` (sorted sweep, not n*m)."""
+    if not winners:
+        return cands
+    spans = sorted((w.start, w.end) for w in winners)
+    starts = [sp[0] for sp in spans]
+    max_end: list[int] = []
+    m = -1
+    for _, e in spans:
+        m = max(m, e)
+        max_end.append(m)
+    out = []
+    for c in cands:
+        k = bisect.bisect_left(starts, c.end) - 1  # last winner starting before c ends
+        if k >= 0 and max_end[k] > c.start:
+            continue
+        out.append(c)
+    return out
 
 
 def mention_feature(m: Mention, *, precision: int = 6) -> dict[str, Any]:

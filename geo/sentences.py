@@ -1,0 +1,188 @@
+"""Sentence splitting with exact character offsets.
+
+Why our own splitter: every event source must quote ``article[start:end]``
+exactly, so sentences are spans into the original text, never re-joined
+strings. News text mixes prose with headlines, captions and bylines that have
+no final full stop, abbreviations ("U.S.", "Sept.", "Mr.") and quotes that end
+after the full stop; the rules below handle those without a model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+__all__ = ["Sentence", "split_sentences"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence: ``text == article[start:end]``; ``paragraph`` counts from 0."""
+
+    text: str
+    start: int
+    end: int
+    index: int
+    paragraph: int
+
+
+# Tokens that end with a full stop but rarely end a sentence.
+_ABBREVIATIONS = frozenset(
+    [
+        "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cpt", "sgt",
+        "cpl", "pvt", "adm", "brig", "cmdr", "gov", "sen", "rep", "pres", "st", "mt", "ft",
+        "jr", "sr", "rev", "hon", "fr", "sec", "no", "nos", "vs", "etc", "approx", "ca",
+        "cf", "al", "inc", "ltd", "co", "corp", "dept", "est", "fig", "jan", "feb", "mar",
+        "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue",
+        "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "ave", "blvd", "rd",
+        "univ", "assn", "bros", "gov't", "op", "vol", "pp", "para", "art",
+    ]
+)
+# After these the next word is a name or number, never a new sentence.
+_NEVER_END = frozenset(
+    [
+        "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cpt", "sgt",
+        "cpl", "pvt", "adm", "brig", "cmdr", "gov", "sen", "rep", "pres", "st", "mt", "ft",
+        "rev", "hon", "fr", "no", "nos", "vs", "approx", "ca", "cf",
+    ]
+)
+_MONTH_ABBR = frozenset(
+    [
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    ]
+)
+# Words that usually open a sentence: after "U.S." they signal a boundary.
+_STARTERS = frozenset(
+    [
+        "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "this", "that",
+        "these", "those", "there", "his", "her", "its", "their", "our", "but", "and",
+        "however", "meanwhile", "in", "on", "at", "after", "before", "when", "while", "if",
+        "as", "since", "although", "yet", "so", "then", "also", "still", "according",
+        "earlier", "later", "last", "on", "one", "two", "three", "some", "many", "most",
+        "police", "officials", "authorities", "president", "prime",
+    ]
+)
+
+_END_PUNCT = re.compile(r"[.!?…]+[\"'”’»)\]]*")
+_OPENERS = "\"'“‘«([—–-"
+_LINE_FINAL = tuple(".!?…:;\"'”’»)")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’]*)$")
+_INITIALS = re.compile(r"^(?:[A-Za-z]\.){2,}$")
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Blocks separated by blank lines; within a block, lines that look like
+    headlines, captions or one-sentence paragraphs stand alone, while
+    hard-wrapped prose lines are joined."""
+    spans: list[tuple[int, int]] = []
+    for block in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
+        lines = [(m.start() + block.start(), m.end() + block.start())
+                 for m in re.finditer(r"[^\n]+", block.group())]
+        lines = [(s, e) for s, e in lines if text[s:e].strip()]
+        if not lines:
+            continue
+        wrapped = _looks_hard_wrapped(text, lines)
+        cur_start, cur_end = lines[0]
+        for s, e in lines[1:]:
+            prev = text[cur_start:cur_end].rstrip()
+            nxt = text[s:e].lstrip()
+            if wrapped and _continues(prev, nxt):
+                cur_end = e
+                continue
+            if not wrapped and prev and nxt and (nxt[0].islower() or prev.endswith((",", "-")))\
+                    and not prev.endswith(_LINE_FINAL):
+                cur_end = e
+                continue
+            spans.append((cur_start, cur_end))
+            cur_start, cur_end = s, e
+        spans.append((cur_start, cur_end))
+    return spans
+
+
+def _looks_hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Prose wrapped at a fixed width: most lines are long, similar and unterminated."""
+    if len(lines) < 3:
+        return False
+    lengths = [e - s for s, e in lines[:-1]]
+    longest = max(lengths)
+    if longest < 55 or longest > 200:
+        return False
+    near_width = sum(1 for n in lengths if n >= 0.75 * longest)
+    breaks = [
+        text[nxt_s:nxt_e].lstrip()[:1]
+        for (s, e), (nxt_s, nxt_e) in itertools.pairwise(lines)
+        if not text[s:e].rstrip().endswith(_LINE_FINAL)
+    ]
+    lower = sum(1 for ch in breaks if ch.islower() or ch.isdigit())
+    return (
+        near_width >= 0.7 * len(lengths)
+        and len(breaks) >= 0.5 * len(lengths)
+        and lower >= 0.5 * len(breaks)
+    )
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """In wrapped prose a line break is not a boundary unless the line ends a sentence."""
+    if not prev or not nxt:
+        return False
+    return not prev.endswith((".", "!", "?", "…", ".\"", ".”", "?\"", "?”", "!\"", "!”"))
+
+
+def _is_boundary(text: str, punct_start: int, after: int, para_end: int) -> bool:
+    """Decide whether the punctuation run at ``punct_start`` ends a sentence."""
+    rest = text[after:para_end]
+    stripped = rest.lstrip()
+    if not stripped:
+        return True
+    if after < para_end and not text[after].isspace():
+        return False  # "3.5", "e.g.x", "U.S.-backed"
+    nxt = stripped[0]
+    ch = text[punct_start]
+    if ch != ".":
+        # ?!… end a sentence unless a lower-case word continues it ("?" he asked).
+        return not nxt.islower()
+    m = _WORD_BEFORE.search(text[max(0, punct_start - 30) : punct_start])
+    word = m.group(1) if m else ""
+    low = word.lower().rstrip(".")
+    next_word = re.match(r"[\w'’]+", stripped)
+    nw = next_word.group(0).lower() if next_word else ""
+    if nxt.islower():
+        return False
+    if low in _NEVER_END:
+        return False
+    if low in _MONTH_ABBR and (nxt.isdigit()):
+        return False
+    if len(word) == 1 and word.isupper():  # initial: "John F. Kennedy"
+        return False
+    if _INITIALS.match(word + ".") or (low in _ABBREVIATIONS):
+        # "U.S. officials" continues, "the U.S. The move" ends.
+        return nw in _STARTERS
+    return nxt.isupper() or nxt.isdigit() or nxt in _OPENERS or not nxt.isalnum()
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into sentences whose offsets index ``text`` exactly."""
+    out: list[Sentence] = []
+    for p_index, (p_start, p_end) in enumerate(_paragraph_spans(text)):
+        start = p_start
+        for m in _END_PUNCT.finditer(text, p_start, p_end):
+            if not _is_boundary(text, m.start(), m.end(), p_end):
+                continue
+            _emit(text, start, m.end(), p_index, out)
+            start = m.end()
+        _emit(text, start, p_end, p_index, out)
+    return out
+
+
+def _emit(text: str, start: int, end: int, paragraph: int, out: list[Sentence]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end <= start:
+        return
+    chunk = text[start:end]
+    if not any(ch.isalnum() for ch in chunk):
+        return
+    out.append(Sentence(chunk, start, end, len(out), paragraph))
