@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --browser
 VENV=${VENV:-.venv}
-"$VENV/bin/ruff" check geo tests app.py benchmarks scripts
+"$VENV/bin/ruff" check .
 "$VENV/bin/mypy"
 "$VENV/bin/python" -m pytest "$@"
