@@ -1,0 +1,488 @@
+"""The news-event map: ``streamlit run app.py``.
+
+A thin composition of tested pieces: :mod:`geo.query` filters, :mod:`geo.mapview`
+draws, :mod:`geo.reader` renders articles, :mod:`geo.export` writes GeoJSON and
+:mod:`geo.pipeline` builds or extends the store. Configuration by environment:
+``GEO_DB`` (the GeoPackage store; default ``store.DEFAULT_DB``) and
+``GEO_SEEDS`` (the folder with ``articles.csv`` used to build a missing store;
+default ``seeds/`` beside this file).
+
+Article text is untrusted: it reaches the page only through escaped HTML built
+in ``geo/`` or through Streamlit widgets that render text as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import export, mapview, query, reader, store
+from geo.errors import GeoError, InputError
+from geo.models import LAYERS, Article
+
+APP_DIR = Path(__file__).resolve().parent
+DB = Path(os.environ.get("GEO_DB") or store.DEFAULT_DB).expanduser()
+SEEDS = Path(os.environ.get("GEO_SEEDS") or APP_DIR / "seeds").expanduser()
+MAP_HEIGHT = 620
+FOCUS_ZOOM = 11
+TABLE_ROWS = 10_000
+"""The table lists at most this many rows (the map and the exports have them all)."""
+TAB_MAP, TAB_READER = "Map", "Article reader"
+
+st.set_page_config(page_title="News event map", page_icon=":world_map:", layout="wide")
+
+
+# --------------------------------------------------------------------------- cached resources
+
+
+@st.cache_resource(show_spinner=False)
+def _styles() -> mapview.MapStyles:
+    return mapview.load_styles()
+
+
+@st.cache_resource(show_spinner=False)
+def _reference() -> mapview.ReferenceLayers:
+    return mapview.load_reference_layers()
+
+
+@st.cache_resource(show_spinner=False)
+def _write_lock() -> threading.Lock:
+    """One store writer per server process; the store lock covers other processes."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the gazetteer…")
+def _gazetteer() -> Any:
+    """Warm the gazetteer once per server so uploads do not each pay for it."""
+    from geo import gazetteer
+
+    return gazetteer.load()
+
+
+def _stamp(db: Path) -> tuple[int, int]:
+    info = db.stat()
+    return info.st_mtime_ns, info.st_size
+
+
+@st.cache_data(show_spinner="Reading the event store…", max_entries=4)
+def _load_store(db: str, stamp: tuple[int, int]) -> dict[str, Any]:
+    """Events, articles and mention places; keyed on the file's stamp."""
+    del stamp  # only part of the cache key: a rewrite of the store invalidates
+    events = store.read_events(db)
+    mentions = store.read_mentions(db)
+    return {
+        "events": events,
+        "articles": store.read_articles(db),
+        "mention_places": mapview.aggregate_mentions(mentions),
+    }
+
+
+@st.cache_resource(show_spinner="Indexing the text for search…", max_entries=2)
+def _haystack(db: str, stamp: tuple[int, int], _events: gpd.GeoDataFrame) -> pd.Series:
+    """The search index, built on the first search only (read-only, shared)."""
+    return query.search_haystack(_events)
+
+
+@st.cache_resource(show_spinner="Preparing the map…", max_entries=8)
+def _payload(
+    db: str, stamp: tuple[int, int], criteria: str, _shown: gpd.GeoDataFrame
+) -> mapview.EventPayload:
+    """Map data per store version and filter; reruns that change neither reuse it."""
+    return mapview.build_payload(_shown, styles=_styles())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _article_mentions(db: str, stamp: tuple[int, int], article_id: str) -> pd.DataFrame:
+    del stamp
+    mentions = store.read_mentions(db, article_id=article_id)
+    return pd.DataFrame(mentions.drop(columns="geometry"))
+
+
+# --------------------------------------------------------------------------- store life cycle
+
+
+def _ensure_store() -> None:
+    """Build the store from the seeds on first run, with a visible progress bar."""
+    if DB.exists():
+        return
+    from geo import pipeline
+
+    with _write_lock(), store.store_lock(DB):
+        if DB.exists():
+            return
+        slot = st.empty()
+        bar = slot.progress(0.0, text=f"Building the event store from {SEEDS.name}/ …")
+
+        def progress(done: int, total: int) -> None:
+            share = done / total if total else 1.0
+            bar.progress(min(1.0, share), text=f"Parsing articles: {done} of {total}")
+
+        try:
+            pipeline.build_store(SEEDS, DB, progress=progress)
+        except GeoError as exc:
+            slot.empty()
+            st.error(f"Could not build the event store: {exc}")
+            st.stop()
+        slot.empty()
+    st.toast(f"Built the event store at {DB}")
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:120]
+    return ""
+
+
+def _handle_upload(box: Any) -> None:
+    """The upload form: parse, merge and persist; bad files change nothing."""
+    with box.expander("Add articles", expanded=False), st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            "Article text files (.txt)", type=["txt"], accept_multiple_files=True
+        )
+        outlet = st.text_input("Outlet", placeholder="e.g. Reuters")
+        published = st.date_input("Publication date", value=dt.date.today(), format="YYYY-MM-DD")
+        title = st.text_input("Title (optional; default: first line)")
+        submitted = st.form_submit_button("Parse and add to the map")
+    if not submitted:
+        return
+    if not files:
+        box.warning("Choose at least one .txt file to add.")
+        return
+    from geo import corpus, pipeline, textio
+
+    try:
+        articles: list[Article] = []
+        for upload in files:
+            text = textio.decode_article(upload.getvalue(), name=upload.name)
+            articles.append(
+                corpus.article_from_text(
+                    text,
+                    name=upload.name,
+                    outlet=outlet.strip(),
+                    published=published if isinstance(published, dt.date) else None,
+                    title=title.strip() or _first_line(text),
+                )
+            )
+        _gazetteer()
+        bar = box.progress(0.0, text="Parsing articles…")
+
+        def progress(done: int, total: int) -> None:
+            share = done / total if total else 1.0
+            bar.progress(min(1.0, share), text=f"Parsing articles: {done} of {total}")
+
+        with _write_lock():
+            report = pipeline.add_articles(DB, articles, progress=progress)
+        bar.empty()
+    except InputError as exc:
+        box.error(f"Nothing was added: {exc}")
+        return
+    except GeoError as exc:
+        box.error(f"Nothing was added: the store could not be updated ({exc})")
+        return
+    refused = list(getattr(report, "refused", []) or [])
+    added = len(articles) - len(refused)
+    box.success(f"Added {added} article(s). {_report_text(report)}")
+    for line in refused:
+        box.warning(f"Skipped: {line}")
+
+
+def _report_text(report: Any) -> str:
+    """One line from the pipeline's BuildReport: what the store now holds."""
+    articles = getattr(report, "articles", None)
+    events = getattr(report, "events", None)
+    if isinstance(articles, int) and isinstance(events, int):
+        return f"The store now holds {articles} articles and {events} merged events."
+    return ""
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _options(db: str, stamp: tuple[int, int], _events: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Choices for the filter widgets, computed once per store version."""
+    return {
+        "bounds": query.date_bounds(_events),
+        "layers": [layer for layer in LAYERS if (_events["layer"] == layer).any()],
+        "types": query.event_type_options(_events),
+        "actors": query.actor_options(_events),
+        "most_sources": int(_events["n_sources"].max()) if len(_events) else 1,
+    }
+
+
+def _filters(box: Any, options: dict[str, Any], styles: mapview.MapStyles) -> dict[str, Any]:
+    """Sidebar widgets; returns keyword arguments for :func:`query.filter_events`."""
+    box.header("Filters")
+    out: dict[str, Any] = {}
+    bounds = options["bounds"]
+    if bounds is not None:
+        low, high = bounds
+        if low == high:
+            low, high = low - dt.timedelta(days=1), high + dt.timedelta(days=1)
+        start, end = box.slider(
+            "Dates",
+            min_value=low,
+            max_value=high,
+            value=(low, high),
+            step=dt.timedelta(days=1),
+            format="YYYY-MM-DD",
+            key=f"dates:{low}:{high}",
+            help="Events dated within these days; see the option below for longer events.",
+        )
+        out["start"], out["end"] = start, end
+        spanning = box.checkbox(
+            "Also show longer events that overlap these days",
+            value=False,
+            help="Off: only events whose whole date range lies inside the chosen days.",
+        )
+        out["dates"] = "overlap" if spanning else "within"
+    present = options["layers"] or list(LAYERS)
+    out["layers"] = box.multiselect(
+        "Layers", options=list(LAYERS), default=present, format_func=styles.layer_label
+    )
+    types = box.multiselect(
+        "Event types",
+        options=options["types"],
+        placeholder="All event types",
+        format_func=lambda t: styles.type_style("", t).label,
+    )
+    out["event_types"] = types or None
+    actors = box.multiselect(
+        "Actors", options=options["actors"], placeholder="All actors"
+    )
+    out["actors"] = actors or None
+    most = options["most_sources"]
+    out["min_sources"] = int(
+        box.number_input("Minimum sources", min_value=1, max_value=max(1, most), value=1, step=1)
+    )
+    out["text"] = box.text_input(
+        "Search", placeholder='e.g. Banjska, KFOR, "armed group"', help="All words must occur."
+    ).strip()
+    return out
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _table(events: gpd.GeoDataFrame, styles: mapview.MapStyles) -> pd.DataFrame:
+    """The events as plain text columns (Streamlit shows cells as text, not HTML)."""
+    return pd.DataFrame(
+        {
+            "date": events["date"],
+            "date_end": events["date_end"],
+            "layer": events["layer"].map(styles.layer_label),
+            "type": [
+                styles.type_style(str(layer), str(kind)).label
+                for layer, kind in zip(events["layer"], events["event_type"], strict=True)
+            ],
+            "place": events["place"],
+            "geo_precision": events["geo_precision"],
+            "actors": events["actors"].map(lambda a: ", ".join(map(str, query.as_list(a)))),
+            "fatalities": events["fatalities"],
+            "sources": events["n_sources"],
+            "disputed": events["disputed_by"].map(lambda d: len(query.as_list(d))),
+            "summary": events["summary"],
+            "id": events["id"],
+        }
+    )
+
+
+def _focus(events: gpd.GeoDataFrame) -> tuple[list[float] | None, int | None]:
+    """Centre [lat, lon] and zoom of the focused event, if it is still shown."""
+    event_id = st.session_state.get("focus_event")
+    if not event_id:
+        return None, None
+    rows = events[events["id"] == event_id]
+    if rows.empty:
+        return None, None
+    anchors = mapview.anchors_lonlat(rows.geometry.iloc[0])
+    if not anchors:
+        return None, None
+    lon, lat = anchors[0]
+    return [lat, lon], FOCUS_ZOOM
+
+
+def _on_table_select() -> None:
+    selection = st.session_state.get("events_table")
+    ids: Sequence[str] = st.session_state.get("table_ids", [])
+    rows = selection.selection.rows if selection is not None else []
+    if rows and 0 <= rows[0] < len(ids):
+        st.session_state["focus_event"] = ids[rows[0]]
+
+
+def _map_tab(
+    data: dict[str, Any], shown: gpd.GeoDataFrame, criteria: str, styles: mapview.MapStyles
+) -> None:
+    total = len(data["events"])
+    counts = query.layer_counts(shown, layers=LAYERS)
+    cols = st.columns(len(LAYERS) + 1)
+    cols[0].metric("Events shown", f"{len(shown)} of {total}")
+    for col, layer in zip(cols[1:], LAYERS, strict=True):
+        col.metric(styles.layer_label(layer), counts[layer])
+    payload = _payload(str(DB), _stamp(DB), criteria, shown)
+    fmap = mapview.map_from_payload(
+        payload,
+        styles=styles,
+        reference=_reference(),
+        mention_places=data["mention_places"],
+        asset_base=_asset_base(),
+    )
+    center, zoom = _focus(shown)
+    st_folium(
+        fmap,
+        key="event_map",
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=[],
+        center=center,
+        zoom=zoom,
+        render=False,  # st_folium renders the map itself once more; once is enough
+    )
+    downloads = st.columns([1, 1, 3])
+    downloads[0].download_button(
+        "Download GeoJSON",
+        data=_geojson_of(shown),
+        file_name="events.geojson",
+        mime="application/geo+json",
+        on_click="ignore",
+        help="Exactly the filtered events, RFC 7946 (same writer as `geo export`).",
+    )
+    downloads[1].download_button(
+        "Download CSV",
+        data=_csv_of(shown),
+        file_name="events.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    st.subheader("Timeline")
+    line = query.timeline(shown)
+    if line.empty:
+        st.info("No events match the filters.")
+    else:
+        line["layer"] = line["layer"].map(styles.layer_label)
+        st.bar_chart(line, x="date", y="events", color="layer", height=220)
+    st.subheader("Events")
+    listed = shown.iloc[:TABLE_ROWS]
+    note = (
+        f" Showing the first {TABLE_ROWS:,} of {len(shown):,}: narrow the filters, or download "
+        "the CSV for all." if len(shown) > TABLE_ROWS else ""
+    )
+    st.caption("Choose a row to focus the map on that event." + note)
+    st.session_state["table_ids"] = list(listed["id"])
+    st.dataframe(
+        _table(listed, styles),
+        key="events_table",
+        on_select=_on_table_select,
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _geojson_of(events: gpd.GeoDataFrame) -> Callable[[], str]:
+    def make() -> str:
+        return export.dumps_geojson(export.events_to_featurecollection(events))
+
+    return make
+
+
+def _csv_of(events: gpd.GeoDataFrame) -> Callable[[], str]:
+    def make() -> str:
+        return query.to_csv(events)
+
+    return make
+
+
+def _asset_base() -> str:
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static/vendor" if base else mapview.DEFAULT_ASSET_BASE
+
+
+def _show_on_map(event_id: str) -> None:
+    st.session_state["focus_event"] = event_id
+    st.session_state["main_tabs"] = TAB_MAP
+
+
+def _reader_tab(data: dict[str, Any], styles: mapview.MapStyles) -> None:
+    articles: list[Article] = data["articles"]
+    if not articles:
+        st.info("The store has no articles yet.")
+        return
+    labels = [
+        f"{a.title or a.article_id} — {a.outlet or 'unknown outlet'}"
+        f" ({a.published.isoformat() if a.published else 'undated'})"
+        for a in articles
+    ]
+    choice = st.selectbox(
+        "Article", options=range(len(articles)), format_func=lambda i: labels[i], key="reader_pick"
+    )
+    article = articles[choice if choice is not None else 0]
+    mentions = _article_mentions(str(DB), _stamp(DB), article.article_id)
+    layer_labels: dict[str, str] = {layer: styles.layer_label(layer) for layer in LAYERS}
+    refs = reader.article_events(data["events"], article.article_id)
+    type_labels = {r.event_type: styles.type_style(r.layer, r.event_type).label for r in refs}
+    st.html(
+        reader.article_html(
+            article,
+            mentions=mentions,
+            events=data["events"],
+            layer_labels=layer_labels,
+            type_labels=type_labels,
+        )
+    )
+    if refs:
+        st.caption("Show an event of this article on the map:")
+        cols = st.columns(min(4, len(refs)))
+        for i, ref in enumerate(refs):
+            cols[i % len(cols)].button(
+                f"[{ref.number}] {type_labels[ref.event_type]} · {ref.place}"[:60],
+                key=f"show:{ref.id}",
+                on_click=_show_on_map,
+                args=(ref.id,),
+            )
+
+
+# --------------------------------------------------------------------------- page
+
+
+def main() -> None:
+    """Compose the page; every widget's state lives in Streamlit's session."""
+    styles = _styles()
+    # a static style (no article text): less empty space above the map
+    st.html("<style>.block-container { padding-top: 2.2rem; }</style>")
+    st.title("News event map")
+    filters_box = st.sidebar.container()
+    upload_box = st.sidebar.container()
+    _ensure_store()
+    _handle_upload(upload_box)
+    try:
+        data = _load_store(str(DB), _stamp(DB))
+    except GeoError as exc:
+        st.error(f"Cannot read the event store: {exc}")
+        st.stop()
+    events: gpd.GeoDataFrame = data["events"]
+    criteria = _filters(filters_box, _options(str(DB), _stamp(DB), events), styles)
+    haystack = _haystack(str(DB), _stamp(DB), events) if criteria.get("text") else None
+    shown = query.filter_events(events, haystack=haystack, **criteria)
+    filters_box.caption(f"{len(shown)} of {len(events)} events match · store: {DB.name}")
+    map_tab, reader_tab = st.tabs([TAB_MAP, TAB_READER], key="main_tabs", on_change="rerun")
+    if map_tab.open is not False:
+        with map_tab:
+            _map_tab(data, shown, json.dumps(criteria, default=str, sort_keys=True), styles)
+    if reader_tab.open:
+        with reader_tab:
+            _reader_tab(data, styles)
+
+
+main()
