@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from geo.errors import InputError
+from geo.errors import InputError, StoreError
 from geo.models import LAYERS
 
 __all__ = ["register"]
@@ -31,6 +31,38 @@ def _iso_date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _workers(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 256:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a worker count; use 1 to 256")
+    return n
+
+
+_GPKG_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_replaceable(db: Path) -> None:
+    """Refuse to replace a file that is not a GeoPackage: ``--db README.md`` must
+    not destroy the README (a store is always an SQLite file)."""
+    from geo.textio import display_name
+
+    try:
+        if not db.exists() or db.is_dir():
+            return  # a directory is refused by the store with its own message
+        with db.open("rb") as fh:
+            head = fh.read(len(_GPKG_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"cannot read {display_name(str(db))}: {exc.strerror}") from None
+    if head != _GPKG_MAGIC and db.stat().st_size > 0:
+        raise StoreError(
+            f"{display_name(str(db))} exists and is not a GeoPackage; refusing to overwrite "
+            "it (delete it or choose another --db)"
+        )
 
 
 def _default_db() -> Path:
@@ -72,6 +104,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from geo.store import read_events
 
     db = Path(args.db) if args.db else _default_db()
+    _check_replaceable(db)
     update, close = _progress_bar("parsing")
     started = time.perf_counter()
     try:
@@ -94,7 +127,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_events(args: argparse.Namespace) -> int:
-    from geo.cli import EXIT_OK, EXIT_PARTIAL
+    from geo.cli import EXIT_OK, EXIT_PARTIAL, terminal_safe
     from geo.corpus import article_from_text, article_id_for
     from geo.export import dumps_geojson, events_to_featurecollection
     from geo.pipeline import process_articles
@@ -124,6 +157,8 @@ def _cmd_events(args: argparse.Namespace) -> int:
                 published=args.published,
             )
         )
+    if refused and args.strict:
+        raise InputError(f"{refused[0]} (--strict: nothing printed)")
     for line in refused:
         print(f"error: {line}", file=sys.stderr)
     if not articles:
@@ -134,14 +169,14 @@ def _cmd_events(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     events, _ = process_articles(articles)
-    sys.stdout.write(dumps_geojson(events_to_featurecollection(events)))
+    sys.stdout.write(terminal_safe(dumps_geojson(events_to_featurecollection(events))))
     sys.stdout.write("\n")
     print(f"{len(events)} events ({_layer_counts(events)})", file=sys.stderr)
     return EXIT_PARTIAL if refused else EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from geo.cli import EXIT_OK
+    from geo.cli import EXIT_OK, terminal_safe
     from geo.export import dumps_geojson, events_to_featurecollection, write_geojson
     from geo.store import read_events
 
@@ -153,7 +188,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         n = write_geojson(gdf, args.output)
         print(f"wrote {n} events to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(dumps_geojson(events_to_featurecollection(gdf)))
+        sys.stdout.write(terminal_safe(dumps_geojson(events_to_featurecollection(gdf))))
         sys.stdout.write("\n")
     return EXIT_OK
 
@@ -165,15 +200,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="read a corpus folder and write the event store",
         description="Read SEEDS_DIR/articles.csv and its articles, extract and merge the "
         "events and replace the store atomically (a failure keeps the old store). Bad "
-        "manifest rows are refused on stderr (exit 1) unless --strict stops the build.",
+        "manifest rows and unreadable articles are refused on stderr, one line each, and "
+        "the rest is built (exit 1) unless --strict stops the build (exit 2).",
     )
     p.add_argument("seeds_dir", nargs="?", default="seeds", metavar="SEEDS_DIR",
                    help="corpus folder with articles.csv (default: seeds)")
     p.add_argument("--db", default=None, help="GeoPackage path (default: var/geo-news.gpkg "
                    "or $GEO_DB)")
     p.add_argument("--strict", action="store_true",
-                   help="stop at the first bad manifest row instead of skipping it")
-    p.add_argument("--workers", type=int, default=1, help="parse in N processes (default 1)")
+                   help="fail (exit 2, store untouched) at the first bad manifest row or "
+                   "article instead of skipping it")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="parse in N processes (default 1)")
     p.set_defaults(handler=_cmd_build)
 
     p = sub.add_parser(
@@ -186,6 +224,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="article text files")
     p.add_argument("--published", type=_iso_date, default=None,
                    help="publication date YYYY-MM-DD (resolves 'on Friday', 'last week')")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit 2, print nothing) if any file is refused")
     p.set_defaults(handler=_cmd_events)
 
     p = sub.add_parser(

@@ -4,6 +4,11 @@ The manifest has the columns ``file,outlet,published,title`` (``file`` and
 ``published`` required; ``published`` may be empty when unknown). Bad rows are
 refused with a one-line reason naming the manifest, the row and the file; in
 strict mode the first bad row stops the load instead.
+
+The manifest is decoded like an article (UTF-8, BOM'd UTF-16, or an
+unambiguous Windows-1252/1250 file as Excel saves it) and parsed with strict
+CSV quoting: an unbalanced quote would otherwise swallow every later row
+without a word, so it stops the load with the line number instead.
 """
 
 from __future__ import annotations
@@ -11,18 +16,34 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from geo.errors import InputError, ManifestError
 from geo.models import Article
-from geo.textio import read_article
+from geo.textio import decode_text, display_name, read_article, read_bytes
 
-__all__ = ["MANIFEST", "article_from_text", "article_id_for", "load_corpus"]
+__all__ = [
+    "EARLIEST",
+    "MANIFEST",
+    "MAX_FIELD",
+    "article_from_text",
+    "article_id_for",
+    "clean_field",
+    "load_corpus",
+]
 
 MANIFEST = "articles.csv"
 _REQUIRED = ("file", "published")
 _MAX_ROWS = 1_000_000
+_MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_FIELD = 1000
+"""Longest outlet or title kept: longer ones are a broken quote, not a title."""
+EARLIEST = dt.date(1800, 1, 1)
+"""Earliest publication date accepted; anything before is a typo in the year."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def article_id_for(file_name: str) -> str:
@@ -52,59 +73,80 @@ def article_from_text(
 
 
 def _rows(manifest: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        fh = manifest.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
+    shown = display_name(str(manifest))
+    if not manifest.exists():
         raise ManifestError(
-            f"{manifest}: no manifest; add an articles.csv with columns file,outlet,published,title"
+            f"{shown}: no manifest; add an articles.csv with columns file,outlet,published,title"
+        )
+    try:
+        text = decode_text(read_bytes(manifest, limit=_MAX_MANIFEST_BYTES), name=str(manifest),
+                           limit=_MAX_MANIFEST_BYTES)
+    except InputError as exc:
+        raise ManifestError(f"{exc} (the manifest)") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in _REQUIRED if c not in header]
+        if missing:
+            raise ManifestError(
+                f"{shown}: missing column(s) {', '.join(missing)}; "
+                "the header must be file,outlet,published,title"
+            )
+        for n, raw in enumerate(reader, start=2):
+            if n > _MAX_ROWS:
+                raise ManifestError(f"{shown}: more than {_MAX_ROWS} rows; split the corpus")
+            row = {
+                (k or "").strip().lower(): (v if isinstance(v, str) else "").strip()
+                for k, v in raw.items()
+            }
+            if not any(row.values()):
+                continue
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise ManifestError(
+            f"{shown}:{reader.line_num}: malformed CSV ({exc}); fix the quoting (an unbalanced \" "
+            "swallows the rows after it)"
         ) from None
-    except OSError as exc:
-        raise ManifestError(f"{manifest}: cannot read ({exc.strerror or exc})") from None
-    with fh:
-        try:
-            reader = csv.DictReader(fh)
-            header = [h.strip().lower() for h in (reader.fieldnames or [])]
-            missing = [c for c in _REQUIRED if c not in header]
-            if missing:
-                raise ManifestError(
-                    f"{manifest}: missing column(s) {', '.join(missing)}; "
-                    "the header must be file,outlet,published,title"
-                )
-            for n, raw in enumerate(reader, start=2):
-                if n > _MAX_ROWS:
-                    raise ManifestError(f"{manifest}: more than {_MAX_ROWS} rows; split the corpus")
-                row = {
-                    (k or "").strip().lower(): (v if isinstance(v, str) else "").strip()
-                    for k, v in raw.items()
-                }
-                if not any(row.values()):
-                    continue
-                yield reader.line_num, row
-        except UnicodeDecodeError:
-            raise ManifestError(f"{manifest}: not UTF-8 text; re-save it as UTF-8 CSV") from None
-        except csv.Error as exc:
-            raise ManifestError(f"{manifest}: malformed CSV ({exc}); fix the quoting") from None
 
 
-def _parse_published(value: str) -> dt.date | None:
+def clean_field(value: str) -> str:
+    """Outlet and title are shown on one line: control characters become spaces
+    (the manifest and the app's upload form both use this)."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def _parse_published(value: str, *, today: dt.date) -> dt.date | None:
+    """The publication date, refusing impossible ones (Feb 30, year 0, the future)."""
     if not value:
         return None
+    shown = display_name(value[:40])
     try:
-        return dt.date.fromisoformat(value[:10] if len(value) > 10 and value[10] in "T " else value)
+        day = dt.date.fromisoformat(value[:10] if len(value) > 10 and value[10] in "T " else value)
     except ValueError:
-        raise ValueError(f"published {value!r} is not a real date; use YYYY-MM-DD") from None
+        raise ValueError(f"published {shown!r} is not a real date; use YYYY-MM-DD") from None
+    if day < EARLIEST:
+        raise ValueError(f"published {shown!r} is before {EARLIEST.year}; check the year")
+    if day > today + dt.timedelta(days=1):
+        raise ValueError(f"published {shown!r} is in the future; check the date")
+    return day
 
 
 def _resolve(folder: Path, file_name: str) -> Path:
     if not file_name:
         raise ValueError("empty file name")
+    if _CONTROL.search(file_name):
+        raise ValueError("the file name contains control characters or line breaks "
+                         "(an unbalanced quote?); fix the row")
     rel = Path(file_name)
     if rel.is_absolute() or file_name.startswith(("/", "\\")) or ":" in file_name[:3]:
         raise ValueError(
             f"file {file_name!r} is an absolute path; name files relative to the folder"
         )
-    root = folder.resolve()
-    target = (folder / rel).resolve()
+    try:
+        root = folder.resolve()
+        target = (folder / rel).resolve()
+    except (OSError, RuntimeError) as exc:  # name too long, symlink loop
+        raise ValueError(f"file {file_name!r} cannot be resolved ({exc}); fix the row") from None
     if target != root and root not in target.parents:
         raise ValueError(f"file {file_name!r} points outside the corpus folder; move it inside")
     return target
@@ -132,8 +174,11 @@ def load_corpus(
     seen_ids: dict[str, int] = {}
     seen_text: dict[str, int] = {}
 
+    today = dt.date.today()
+
     def refuse(line: int, file_name: str, why: str) -> None:
-        msg = f"{manifest}:{line}: {file_name or '(no file)'}: {why}"
+        shown = display_name(file_name) if file_name else "(no file)"
+        msg = f"{display_name(str(manifest))}:{line}: {shown}: {why}"
         if strict:
             raise ManifestError(msg)
         if refused is not None:
@@ -142,8 +187,13 @@ def load_corpus(
     for line, row in _rows(manifest):
         file_name = row.get("file", "")
         try:
-            published = _parse_published(row.get("published", ""))
+            published = _parse_published(row.get("published", ""), today=today)
             path = _resolve(folder, file_name)
+            outlet = clean_field(row.get("outlet", ""))
+            title = clean_field(row.get("title", ""))
+            if len(outlet) > MAX_FIELD or len(title) > MAX_FIELD:
+                raise ValueError(f"outlet or title longer than {MAX_FIELD} characters; "
+                                 "check the CSV quoting")
         except ValueError as exc:
             refuse(line, file_name, str(exc))
             continue
@@ -162,7 +212,7 @@ def load_corpus(
             text = read_article(path)
         except InputError as exc:
             reason = str(exc)
-            prefix = f"{path}: "
+            prefix = f"{display_name(str(path))}: "
             refuse(line, file_name, reason[len(prefix):] if reason.startswith(prefix) else reason)
             continue
         digest = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
@@ -175,12 +225,15 @@ def load_corpus(
             Article(
                 article_id=art_id,
                 path=str(path.relative_to(folder.resolve())),
-                outlet=row.get("outlet", "") or "unknown",
+                outlet=outlet or "unknown",
                 published=published,
-                title=row.get("title", ""),
+                title=title,
                 text=text,
             )
         )
     if not articles and not strict and refused is not None and not refused:
-        refused.append(f"{manifest}: lists no articles; add rows file,outlet,published,title")
+        refused.append(
+            f"{display_name(str(manifest))}: lists no articles; "
+            "add rows file,outlet,published,title"
+        )
     return articles

@@ -69,6 +69,13 @@ _OPENERS = "\"'“‘«([—–-"
 _LINE_FINAL = tuple(".!?…:;\"'”’»)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’]*)$")
 _INITIALS = re.compile(r"^(?:[A-Za-z]\.){2,}$")
+_NON_SPACE = re.compile(r"\S")
+_MAX_SENTENCE = 1000
+"""Longest sentence emitted, in characters. News sentences stay under ~500;
+longer runs are unpunctuated dumps (a pasted table, a 5 MB line) whose
+per-sentence event matching would grow quadratically, so they are cut at a
+clause break (``;`` ``,`` ``:`` a dash) or a space."""
+_CLAUSE_BREAKS = ("; ", ", ", ": ", " — ", " – ", " - ")
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -131,10 +138,12 @@ def _continues(prev: str, nxt: str) -> bool:
 
 def _is_boundary(text: str, punct_start: int, after: int, para_end: int) -> bool:
     """Decide whether the punctuation run at ``punct_start`` ends a sentence."""
-    rest = text[after:para_end]
-    stripped = rest.lstrip()
-    if not stripped:
+    # Look only at the next non-space run, never slice to the paragraph end:
+    # that made a long paragraph quadratic in its number of full stops.
+    first = _NON_SPACE.search(text, after, para_end)
+    if first is None:
         return True
+    stripped = text[first.start() : min(para_end, first.start() + 64)]
     if after < para_end and not text[after].isspace():
         return False  # "3.5", "e.g.x", "U.S.-backed"
     nxt = stripped[0]
@@ -175,6 +184,17 @@ def split_sentences(text: str) -> list[Sentence]:
     return out
 
 
+def _cut(text: str, start: int) -> int:
+    """Where to end an over-long sentence starting at ``start``: after the last
+    clause break, else at the last space, in the second half of the window."""
+    lo, hi = start + _MAX_SENTENCE // 2, start + _MAX_SENTENCE
+    best = max(text.rfind(b, lo, hi) for b in _CLAUSE_BREAKS)
+    if best >= lo:
+        return best + 1 + (text[best + 1] != " ")
+    space = max(text.rfind(ch, lo, hi) for ch in " \t\n\u00a0")
+    return space + 1 if space >= lo else hi
+
+
 def _emit(text: str, start: int, end: int, paragraph: int, out: list[Sentence]) -> None:
     while start < end and text[start].isspace():
         start += 1
@@ -182,6 +202,12 @@ def _emit(text: str, start: int, end: int, paragraph: int, out: list[Sentence]) 
         end -= 1
     if end <= start:
         return
+    while end - start > _MAX_SENTENCE:
+        cut = _cut(text, start)
+        _emit(text, start, cut, paragraph, out)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
     chunk = text[start:end]
     if not any(ch.isalnum() for ch in chunk):
         return
