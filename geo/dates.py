@@ -40,11 +40,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from geo.models import DateMention, TimePrecision
+from geo.scan import Anchored, AnchoredSet, WordIndex
 
 __all__ = ["find_dates"]
 
@@ -622,6 +624,14 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
 )
 
 
+@functools.cache
+def _anchored_rules() -> AnchoredSet:
+    """The rule patterns with their word-start tables (see :mod:`geo.scan`): every
+    date expression starts a word, so each pattern is tried only where one of its
+    first words can begin; the matches are exactly those of a full scan."""
+    return AnchoredSet([Anchored(pattern) for pattern, _ in _RULES])
+
+
 # ------------------------------------------------------------------ selection
 def _longest_first(cluster: list[tuple[_Cand, int]]) -> list[_Cand]:
     """Greedy longest-match among mutually overlapping candidates."""
@@ -672,8 +682,12 @@ def find_dates(text: str, *, published: dt.date | None) -> list[DateMention]:
     if isinstance(published, dt.datetime):
         published = published.date()
     cands: list[tuple[_Cand, int]] = []
-    for rank, (pattern, resolve) in enumerate(_RULES):
-        for m in pattern.finditer(text):
+    index = WordIndex(text)
+    anchored = _anchored_rules()
+    for rank, (pattern, starts) in enumerate(zip(anchored.patterns, anchored.starts(index),
+                                                 strict=True)):
+        resolve = _RULES[rank][1]
+        for m in pattern.finditer(index, starts=starts):
             try:
                 cand = resolve(m, published)
             except (ValueError, OverflowError):

@@ -49,6 +49,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import gazetteer as gz
 from geo.errors import GazetteerError, RulesError
 from geo.models import Article, DateMention, Dispute, Event, Layer, Mention, Place, Source
+from geo.scan import Anchored, AnchoredSet, WordIndex
 from geo.sentences import Sentence, split_sentences
 
 __all__ = [
@@ -121,6 +122,7 @@ class EventType:
 class _TriggerRule:
     etype: EventType
     regex: re.Pattern[str]
+    anchored: Anchored  # ``regex`` tried only at the word starts it can match at
     not_after: frozenset[str]
     not_before: tuple[str, ...]
     context: re.Pattern[str] | None
@@ -336,10 +338,12 @@ def _compile_rules(raw: dict[str, Any], path: Path) -> Rules:
         srcs += _str_list(spec.get("patterns"), f"{where}.patterns")
         if not srcs:
             raise RulesError(f"{where}: needs words or patterns")
+        regex = re.compile("|".join(f"(?:{s})" for s in srcs), re.IGNORECASE)
         triggers.append(
             _TriggerRule(
                 etype=etype,
-                regex=re.compile("|".join(f"(?:{s})" for s in srcs), re.IGNORECASE),
+                regex=regex,
+                anchored=Anchored(regex),
                 not_after=frozenset(w.lower() for w in _str_list(spec.get("not_after"), where)),
                 not_before=tuple(w.lower() for w in _str_list(spec.get("not_before"), where)),
                 context=_words_re(_str_list(spec.get("context"), where)),
@@ -616,6 +620,40 @@ def _title_regexes(rules_path: Path) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 @functools.cache
+def _actor_anchors(rules_path: Path) -> AnchoredSet:
+    """Whole-text actor patterns with their word-start tables (see :mod:`geo.scan`):
+    titles before and after names, named officials, explicit actors, country groups."""
+    rules = load_rules(rules_path)
+    before, after = _title_regexes(rules_path)
+    aliases = sorted(rules.official_aliases, key=len, reverse=True)
+    alias_re = re.compile(
+        rf"(?<![\w])(?:{'|'.join(re.escape(a) for a in aliases)})(?![\w])" if aliases
+        else r"(?!x)x"
+    )
+    return AnchoredSet([
+        Anchored(before),
+        Anchored(after),
+        Anchored(alias_re),
+        Anchored(_group_regex(rules_path)),
+        *(Anchored(a.regex) for a in rules.explicit_actors),
+    ])
+
+
+@functools.cache
+def _denial_anchors(rules_path: Path) -> AnchoredSet:
+    rules = load_rules(rules_path)
+    return AnchoredSet([
+        Anchored(r)
+        for r in (rules.denial_strong_re, rules.denial_weak_re, *rules.denial_patterns)
+    ])
+
+
+@functools.cache
+def _trigger_anchors(rules_path: Path) -> AnchoredSet:
+    return AnchoredSet([rule.anchored for rule in load_rules(rules_path).triggers])
+
+
+@functools.cache
 def _group_regex(rules_path: Path) -> re.Pattern[str]:
     rules = load_rules(rules_path)
     nouns = sorted(
@@ -727,14 +765,27 @@ def _org_seat(rules: Rules, org: str | None) -> str | None:
 
 
 def _find_actors(
-    ftext: str, mentions: Sequence[Mention], rules: Rules, published: dt.date | None
+    ftext: str,
+    mentions: Sequence[Mention],
+    rules: Rules,
+    published: dt.date | None,
+    *,
+    index: WordIndex | None = None,
 ) -> list[_Actor]:
-    """Every actor of the article, non-overlapping, sorted by start."""
+    """Every actor of the article, non-overlapping, sorted by start.
+
+    ``index`` is the :class:`~geo.scan.WordIndex` of ``ftext`` (built if not given).
+    """
     hits: list[_Actor] = []
-    before, after = _title_regexes(rules.path)
+    words = index if index is not None and index.text is ftext else WordIndex(ftext)
+    anchors = _actor_anchors(rules.path)
+    candidates = anchors.starts(words)
+    before_a, after_a, alias_a, group_a, *explicit_a = anchors.patterns
+    before, after = before_a.pattern, after_a.pattern
     named: dict[str, _Actor] = {}
-    for regex in (before, after):
-        for m in regex.finditer(ftext):
+    for k, anchored in enumerate((before_a, after_a)):
+        regex = anchored.pattern
+        for m in anchored.finditer(words, starts=candidates[k]):
             name = m.group("name")
             title = m.group("title")
             cw = m.group("cw") or m.group("cw2")
@@ -781,8 +832,7 @@ def _find_actors(
     # Named officials from the rules and surnames of people named in this article.
     alias_words = {**{a: rules.official_aliases[a] for a in rules.official_aliases}}
     if alias_words:
-        alt = "|".join(re.escape(a) for a in sorted(alias_words, key=len, reverse=True))
-        for m in re.finditer(rf"(?<![\w])(?:{alt})(?![\w])", ftext):
+        for m in alias_a.finditer(words, starts=candidates[2]):
             off = alias_words[m.group(0)]
             hits.append(_official_actor(off, m.start(), m.end(), rules, priority=2))
     extra = {k: v for k, v in named.items() if k not in alias_words and len(k) > 2}
@@ -794,14 +844,14 @@ def _find_actors(
                 _Actor(m.start(), m.end(), src.label, src.kinds, src.country, person=True,
                        spokesperson=src.spokesperson, seat=src.seat, priority=2, org=src.org)
             )
-    for ea in rules.explicit_actors:
-        for m in ea.regex.finditer(ftext):
+    for k, (ea, ea_anchored) in enumerate(zip(rules.explicit_actors, explicit_a, strict=True)):
+        for m in ea_anchored.finditer(words, starts=candidates[4 + k]):
             hits.append(
                 _Actor(m.start(), m.end(), ea.label, ea.kinds, ea.country, seat=ea.seat,
                        priority=3)
             )
     kinds_of = _noun_kinds(rules.path)
-    for m in _group_regex(rules.path).finditer(ftext):
+    for m in group_a.finditer(words, starts=candidates[3]):
         iso = _iso_of(m.group("cw"))
         if iso is None:
             continue
@@ -1371,9 +1421,45 @@ class _Ctx:
     dates: list[DateMention]
     actors: list[_Actor]
     focus: list[str]
+    index: WordIndex
     used_dates: set[int] = field(default_factory=set)
     used_mentions: set[int] = field(default_factory=set)
     _starts: dict[str, list[int]] = field(default_factory=dict)
+    _active: dict[str, tuple[list[list[int]], list[list[int] | None]]] = field(
+        default_factory=dict
+    )
+
+    def active(
+        self, group: str, patterns: AnchoredSet
+    ) -> tuple[list[list[int]], list[list[int] | None]]:
+        """Per sentence, the indices of ``patterns`` that can match inside it (in
+        pattern order); and per pattern its candidate word starts (None: scan).
+
+        One pass over each pattern's candidates for the whole article replaces a
+        scan of every sentence by every pattern.
+        """
+        cached = self._active.get(group)
+        if cached is not None:
+            return cached
+        sentences = self.sentences
+        sent_starts = [x.start for x in sentences]
+        per_sentence: list[list[int]] = [[] for _ in sentences]
+        starts_of = patterns.starts(self.index)
+        always: list[int] = []
+        for k, starts in enumerate(starts_of):
+            if starts is None:
+                always.append(k)
+                continue
+            last = -1
+            for p in starts:
+                i = bisect.bisect_right(sent_starts, p) - 1
+                if i != last and i >= 0 and p < sentences[i].end:
+                    per_sentence[i].append(k)
+                    last = i
+        if always:
+            per_sentence = [sorted(ks + always) for ks in per_sentence]
+        cached = self._active[group] = (per_sentence, starts_of)
+        return cached
 
     def _window(self, name: str, items: Sequence[Any], sent: Sentence) -> list[Any]:
         """Items (sorted by start) that start inside ``sent``: a bisect, not a scan."""
@@ -1406,8 +1492,11 @@ class _Ctx:
 def _find_triggers(ctx: _Ctx, sent: Sentence, date_spans: list[tuple[int, int]]) -> list[_Trig]:
     found: list[_Trig] = []
     s_actors = ctx.s_actors(sent)
-    for rule in ctx.rules.triggers:
-        for m in rule.regex.finditer(ctx.ftext, sent.start, sent.end):
+    triggers = ctx.rules.triggers
+    per_sentence, starts_of = ctx.active("triggers", _trigger_anchors(ctx.rules.path))
+    for k in per_sentence[sent.index]:
+        rule = triggers[k]
+        for m in rule.anchored.finditer(ctx.index, sent.start, sent.end, starts=starts_of[k]):
             if any(m.start() < t.end and t.start < m.end() for t in found):
                 continue
             if not _trigger_ok(rule, m, ctx.ftext, sent, s_actors, date_spans, ctx.rules):
@@ -1425,8 +1514,10 @@ def _denial_scopes(ctx: _Ctx, sent: Sentence) -> list[tuple[int, int, int]]:
     rules = ctx.rules
     out: list[tuple[int, int, int]] = []
     cues: list[tuple[int, int]] = []
-    for regex in (rules.denial_strong_re, rules.denial_weak_re, *rules.denial_patterns):
-        for m in regex.finditer(ctx.ftext, sent.start, sent.end):
+    anchors = _denial_anchors(rules.path)
+    per_sentence, starts_of = ctx.active("denials", anchors)
+    for k in per_sentence[sent.index]:
+        for m in anchors.patterns[k].finditer(ctx.index, sent.start, sent.end, starts=starts_of[k]):
             cues.append((m.start(), m.end()))
     for start, end in sorted(cues):
         before = ctx.ftext[max(sent.start, start - 30) : start]
@@ -1744,12 +1835,16 @@ def _best_date(evs: Sequence[_DateEv]) -> _DateEv | None:
     )
 
 
+DATE_TOLERANCE_DAYS: dict[str, int] = {"day": 1, "week": 3, "month": 7, "year": 0}
+"""Slack per time precision in :func:`dates_compatible` (unknown precisions: 1 day)."""
+
+
 def dates_compatible(
     a: tuple[dt.date, dt.date, str], b: tuple[dt.date, dt.date, str]
 ) -> bool:
     """Two date ranges can be the same happening: they overlap within a tolerance
     that grows with the coarser precision (1 day, 3 days for weeks, 7 for months)."""
-    tol = {"day": 1, "week": 3, "month": 7, "year": 0}
+    tol = DATE_TOLERANCE_DAYS
     slack = max(tol.get(a[2], 1), tol.get(b[2], 1))
     return a[0] - dt.timedelta(days=slack) <= b[1] and b[0] - dt.timedelta(days=slack) <= a[1]
 
@@ -2239,8 +2334,9 @@ def extract_events(
         dates=find_dates(text, published=article.published),
         actors=[],
         focus=[],
+        index=WordIndex(ftext),
     )
-    ctx.actors = _find_actors(ftext, ctx.mentions, rules, article.published)
+    ctx.actors = _find_actors(ftext, ctx.mentions, rules, article.published, index=ctx.index)
     ctx.focus = _focus(ctx, focus_countries)
     cands: list[_Cand] = []
     dispute_cands: list[_DisputeCand] = []

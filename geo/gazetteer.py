@@ -540,6 +540,7 @@ class Gazetteer:
         self.priors: dict[int, float] = {}
         self.ranked: dict[str, list[int]] = {}
         self._places: dict[int, Place] = {}
+        self._hits: dict[str, tuple[tuple[int, bool], ...]] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -549,9 +550,17 @@ class Gazetteer:
         """Record indices whose name folds to ``key`` (see :func:`name_key`)."""
         return [i for i, _ in self.lookup_main(key)]
 
-    def prefixes(self, text: str) -> list[str]:
-        """Index keys that are prefixes of ``text`` (one C call for all lengths)."""
-        return cast(list[str], self._trie.prefixes(text))
+    def prefixes(self, text: str, *, start: int = 0) -> list[str]:
+        """Index keys that are prefixes of ``text[start:]`` (one C call for all lengths).
+
+        Only 256 characters are copied and handed to the trie unless a key is
+        that long: copying the rest of a 5 MB run of capitalised words for
+        every token was quadratic (issue 6).
+        """
+        head = text[start : start + 256]
+        if len(text) - start > 256 and self._trie.has_keys_with_prefix(head):
+            head = text[start:]
+        return cast(list[str], self._trie.prefixes(head))
 
     def lookup_main(self, key: str) -> list[tuple[int, bool]]:
         """Like :meth:`lookup`, with whether ``key`` is the record's main name."""
@@ -560,6 +569,18 @@ class Gazetteer:
             return []
         vals = self._values[self._offsets[kid] : self._offsets[kid + 1]]
         return [(v >> 1, bool(v & 1)) for v in vals]
+
+    _HITS_MEMO_MAX = 200_000
+
+    def hits(self, key: str) -> tuple[tuple[int, bool], ...]:
+        """:meth:`lookup_main` as a tuple, memoised per key: the geoparser asks for the
+        same capitalised words ("The", "Police", "Kosovo") in every article."""
+        found = self._hits.get(key)
+        if found is None:
+            if len(self._hits) >= self._HITS_MEMO_MAX:
+                self._hits.clear()
+            found = self._hits[key] = tuple(self.lookup_main(key))
+        return found
 
     # -- record access ----------------------------------------------------
     def place_id(self, idx: int) -> str:

@@ -27,6 +27,7 @@ import math
 import re
 import tomllib
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ CLUSTER_THRESHOLD: Final = 1000
 """Above this many markers, cluster widely; below, cluster only overlapping icons."""
 POPUP_DETAIL_LIMIT: Final = 3000
 """Above this many events, popups are short (sources stay in the table/export)."""
+AGGREGATE_THRESHOLD: Final = 20_000
+"""Above this many events, events of one type, actor colour and icon size at one spot
+travel as one counted marker (server-side aggregation): 100,000 browser markers
+take seconds to cluster, a few thousand counted ones do not."""
 
 SYMBOLS: Final = frozenset(
     {"circle", "square", "triangle", "diamond", "star", "cross", "hexagon", "pentagon", "chevron"}
@@ -527,6 +532,12 @@ class EventPayload:
     legend_groups: dict[str, ActorGroup]
     compact: bool = False
     """Large selections: popups are assembled in the browser from short fields."""
+    aggregated: bool = False
+    """Very large selections: one counted marker per layer and spot; ``info`` rows are
+    ``[main type, when (from – to), where, count, colour, types with counts]``
+    (string indexes but the count) and markers carry the count as a fifth value."""
+    events_per_layer: dict[str, int] = field(default_factory=dict)
+    """Events (not markers or aggregates) per layer, for the layer control."""
     strings: list[str] = field(default_factory=list)
     """Escaped strings shared by compact rows (types, dates, places, colours)."""
     skipped: int = 0
@@ -574,13 +585,182 @@ def _anchors(geoms: Sequence[BaseGeometry | None]) -> list[list[tuple[float, flo
     return out
 
 
+def _aggregate_payload(events: gpd.GeoDataFrame, *, styles: MapStyles) -> EventPayload:
+    """One counted marker per layer and spot, column-wise.
+
+    Spots are the icon anchors rounded to 4 decimals (~10 m); lines and areas keep
+    their shape, once per distinct geometry. A marker shows the icon of its most
+    frequent type, colour and size; its popup gives the count, the types, the
+    place and the date range. At this size the table and the exports carry the
+    detail, and narrowing the filters brings single events back.
+    """
+    layer_names = list(dict.fromkeys([*LAYERS, *map(str, events["layer"].dropna().unique())]))
+    payload = EventPayload(
+        layers={name: LayerPayload() for name in layer_names},
+        icons=[],
+        anchors_lonlat=[],
+        legend_types={},
+        legend_groups={},
+        aggregated=True,
+        compact=True,
+    )
+    string_index: dict[str, int] = {}
+
+    def intern(text: str) -> int:
+        if text not in string_index:
+            string_index[text] = len(payload.strings)
+            payload.strings.append(text)
+        return string_index[text]
+
+    n = len(events)
+    layers = events["layer"].fillna("").astype(str).tolist()
+    types = events["event_type"].fillna("").astype(str).tolist()
+    actors = events["actors"].tolist()
+    fatalities = events["fatalities"].tolist() if "fatalities" in events else [None] * n
+    dates = events["date"].fillna("").astype(str).tolist()
+    ends = events["date_end"].fillna("").astype(str).tolist()
+    places = events["place"].tolist()
+    countries = events["country"].tolist() if "country" in events else [None] * n
+    array = np.asarray(events.geometry.to_numpy(), dtype=object)
+    geoms = array.tolist()
+    kinds = shapely.get_type_id(array)
+    points = array.copy()
+    points[kinds != 0] = None
+    xs, ys = shapely.get_x(points).tolist(), shapely.get_y(points).tolist()
+    wkbs: list[bytes | None] = [None] * n
+    others = np.flatnonzero(kinds > 0)
+    if len(others):
+        for i, wkb in zip(others.tolist(), shapely.to_wkb(array[others]).tolist(), strict=True):
+            wkbs[i] = wkb
+    # Per event: its look (type label, symbol, colour, size) and place text, computed
+    # once per distinct (layer, type, actors, fatalities) and (place, country).
+    who = [tuple(map(str, a)) if type(a) is list else tuple(str(x) for x in _as_list(a))
+           for a in actors]
+    fat_keys = [None if (f is None or f is pd.NA or (isinstance(f, float) and math.isnan(f)))
+                else f for f in fatalities]
+    combo_codes, combos = pd.factorize(
+        pd.Series(list(zip(layers, types, who, fat_keys, strict=True)), dtype=object)
+    )
+    look_index: dict[tuple[str, str, str, int], int] = {}
+    looks: list[tuple[str, str, str, int]] = []
+    look_of_combo: list[int] = []
+    for layer, kind, names, fat in combos:
+        style = styles.type_style(layer, kind)
+        group = styles.group_for(names, layer=layer)
+        look = (style.label, style.symbol, group.colour, icon_size(fat))
+        if look not in look_index:
+            look_index[look] = len(looks)
+            looks.append(look)
+        look_of_combo.append(look_index[look])
+        payload.legend_types.setdefault(style.label, style)
+        payload.legend_groups.setdefault(group.id, group)
+    look_no = np.asarray(look_of_combo, dtype=np.int64)[combo_codes]
+    where_codes, wheres = pd.factorize(
+        pd.Series(list(zip(places, countries, strict=True)), dtype=object)
+    )
+    where_no = np.asarray(
+        [intern(_place_text({"place": p, "country": c})) for p, c in wheres], dtype=np.int64
+    )[where_codes]
+    # Plain points (the bulk) column-wise; multi-points, lines and areas one by one.
+    xs_arr, ys_arr = np.asarray(xs), np.asarray(ys)
+    plain = (kinds == 0) & ~np.isnan(xs_arr) & ~np.isnan(ys_arr)
+    idx = np.flatnonzero(plain)
+    parts = [pd.DataFrame({
+        "event": idx, "lon": xs_arr[idx], "lat": ys_arr[idx],
+        "shape": np.full(len(idx), -1, dtype=np.int64),
+    })]
+    shape_index: dict[bytes, int] = {}
+    shape_geoms: list[BaseGeometry] = []
+    anchors_of: list[list[tuple[float, float]]] = []
+    extra: list[tuple[int, float, float, int]] = []
+    for i in np.flatnonzero(~plain).tolist():
+        geom, wkb = geoms[i], wkbs[i]
+        if geom is None or wkb is None or geom.is_empty:
+            payload.skipped += 1
+            continue
+        shape_no = shape_index.get(wkb)
+        if shape_no is None:
+            shape_no = shape_index[wkb] = len(shape_geoms)
+            shape_geoms.append(geom)
+            anchors_of.append(anchors_lonlat(geom))
+        if not anchors_of[shape_no]:
+            payload.skipped += 1
+            continue
+        shaped = shape_no if geom.geom_type not in ("Point", "MultiPoint") else -1
+        extra.extend((i, lon, lat, shaped) for lon, lat in anchors_of[shape_no])
+    if extra:
+        parts.append(pd.DataFrame(extra, columns=["event", "lon", "lat", "shape"]))
+    frame = pd.concat(parts, ignore_index=True).sort_values("event", kind="stable")
+    if frame.empty:
+        return payload
+    ev = frame["event"].to_numpy()
+    frame["layer"] = np.asarray(layers, dtype=object)[ev]
+    frame["look"] = look_no[ev]
+    frame["where"] = where_no[ev]
+    frame["lat_r"] = frame["lat"].round(4)
+    frame["lon_r"] = frame["lon"].round(4)
+    frame["date"] = np.asarray(dates, dtype=object)[ev]
+    frame["end"] = np.asarray([e or d for e, d in zip(ends, dates, strict=True)], dtype=object)[ev]
+    keys = ["layer", "lat_r", "lon_r", "shape"]
+    counted = frame.groupby(keys, sort=False).agg(
+        count=("event", "size"), first=("date", "min"), last=("end", "max"),
+        where=("where", "first"), lon=("lon", "first"), lat=("lat", "first"),
+    )
+    per_look = frame.groupby([*keys, "look"], sort=False).size()
+    for lay, count in frame.groupby("layer", sort=False)["event"].nunique().items():
+        payload.events_per_layer[str(lay)] = int(count)
+    looks_of: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    for (*key, look_no), k in per_look.items():
+        looks_of.setdefault(tuple(key), []).append((int(look_no), int(k)))
+    icon_index: dict[tuple[str, str, int], int] = {}
+    for key, row in zip(counted.index, counted.itertuples(index=False), strict=True):
+        layer, lat_r, lon_r, shape = key
+        found = looks_of[tuple(key)]
+        top = max(found, key=lambda lk: lk[1])[0]  # first of the most frequent looks
+        label, symbol, colour, size = looks[top]
+        icon_key = (symbol, colour, size)
+        icon = icon_index.get(icon_key)
+        if icon is None:
+            icon = icon_index[icon_key] = len(payload.icons)
+            payload.icons.append([symbol_svg(symbol, colour, size), size])
+        by_type: Counter[str] = Counter()
+        for look_no, k in found:
+            by_type[looks[look_no][0]] += k
+        kinds_text = " · ".join(f"{k} {_esc(lab)}" for lab, k in by_type.most_common(6))
+        if len(by_type) > 6:
+            kinds_text += " · …"
+        target = payload.layers.setdefault(layer, LayerPayload())
+        no = len(target.info)
+        first, last = row.first, row.last
+        when = _esc(first if first == last else f"{first} – {last}")
+        count = int(row.count)
+        target.info.append(
+            [intern(_esc(label)), intern(when), int(row.where), count, intern(colour),
+             intern(kinds_text)]
+        )
+        target.rows.append([float(lat_r), float(lon_r), icon, no, count])
+        payload.anchors_lonlat.append((float(row.lon), float(row.lat)))
+        if shape >= 0:
+            target.shapes.append(
+                {
+                    "type": "Feature",
+                    "properties": {"e": no, "c": colour},
+                    "geometry": _geojson_geometry(shape_geoms[int(shape)], 5),
+                }
+            )
+    return payload
+
+
 def build_payload(
     events: gpd.GeoDataFrame,
     *,
     styles: MapStyles,
     popup_detail_limit: int = POPUP_DETAIL_LIMIT,
+    aggregate_threshold: int = AGGREGATE_THRESHOLD,
 ) -> EventPayload:
     """Turn the events frame into compact, escaped per-layer arrays."""
+    if len(events) > aggregate_threshold:
+        return _aggregate_payload(events, styles=styles)
     layer_names = list(dict.fromkeys([*LAYERS, *map(str, events["layer"].dropna().unique())]))
     payload = EventPayload(
         layers={name: LayerPayload() for name in layer_names},
@@ -688,6 +868,7 @@ class EventLayer(JSCSSMixin, Layer):
             var info = {{ this.info_json }};
             var S = {{ this.strings_json }};
             var compact = {{ this.compact_json }};
+            var aggregated = {{ this.aggregated_json }};
             var shapes = {{ this.shapes_json }};
             function esc(t) {
                 return String(t).replace(/[&<>"']/g, function (c) {
@@ -695,9 +876,23 @@ class EventLayer(JSCSSMixin, Layer):
                 });
             }
             function tipOf(r) {
+                if (aggregated) {
+                    return S[r[0]] + ' · ' + r[3] + (r[3] > 1 ? ' events' : ' event') +
+                        ' · ' + S[r[2]];
+                }
                 return compact ? S[r[1]] + ' · ' + S[r[2]] + ' · ' + S[r[3]] : r[1];
             }
             function popupOf(r) {
+                if (aggregated) {
+                    return '<div class="ev-pop"><div class="ev-head"><span class="ev-badge" ' +
+                        'style="background:' + S[r[4]] + '">' + S[r[0]] + '</span></div>' +
+                        '<p class="ev-summary">' + r[3] + (r[3] > 1 ? ' events' : ' event') +
+                        ' here: ' + S[r[5]] + '</p><table class="ev-facts">' +
+                        '<tr><th>When</th><td>' + S[r[1]] + '</td></tr>' +
+                        '<tr><th>Where</th><td>' + S[r[2]] + '</td></tr></table>' +
+                        '<div class="ev-sec">Too many events to map one by one: narrow the ' +
+                        'filters to see each event, or use the table and exports</div></div>';
+                }
                 if (!compact) { return r[2]; }
                 return '<div class="ev-pop"><div class="ev-head"><span class="ev-badge" ' +
                     'style="background:' + S[r[7]] + '">' + S[r[1]] + '</span></div>' +
@@ -738,18 +933,31 @@ class EventLayer(JSCSSMixin, Layer):
                 group.addLayer(shapeLayer);
             }
             function tag() {
-                if (this._icon) { this._icon.setAttribute('data-ev', info[this.options.ev][0]); }
+                if (this._icon && !aggregated) {
+                    this._icon.setAttribute('data-ev', info[this.options.ev][0]);
+                }
             }
             var markers = new Array(rows.length);
             for (var i = 0; i < rows.length; i++) {
                 var r = rows[i];
-                var m = L.marker([r[0], r[1]], {icon: icons[r[2]], ev: r[3], keyboard: false});
+                var m = L.marker([r[0], r[1]], {icon: icons[r[2]], ev: r[3], n: r[4] || 1,
+                                                keyboard: false});
                 m.on('add', tag);
                 markers[i] = m;
             }
             // Always clustered: identical places (both ends of many calls) spiderfy
             // instead of hiding each other; a large store keeps few DOM icons.
             var options = {{ this.cluster_options }};
+            if (aggregated) {  // a cluster counts events, not the counted markers inside it
+                options.iconCreateFunction = function (cluster) {
+                    var n = 0, kids = cluster.getAllChildMarkers();
+                    for (var k = 0; k < kids.length; k++) { n += kids[k].options.n; }
+                    var size = n < 10 ? 'small' : n < 100 ? 'medium' : 'large';
+                    return L.divIcon({html: '<div><span>' + n + '</span></div>',
+                                      className: 'marker-cluster marker-cluster-' + size,
+                                      iconSize: L.point(40, 40)});
+                };
+            }
             group.evLoaded = false;
             options.chunkProgress = function (done, total) { group.evLoaded = done >= total; };
             var markerLayer = L.markerClusterGroup(options);
@@ -781,6 +989,7 @@ class EventLayer(JSCSSMixin, Layer):
         large: bool,
         asset_base: str,
         show: bool = True,
+        aggregated: bool = False,
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "EventLayer"
@@ -788,6 +997,7 @@ class EventLayer(JSCSSMixin, Layer):
         self.icons_json = _js_json(icons)
         self.strings_json = _js_json(strings if compact else [])
         self.compact_json = "true" if compact else "false"
+        self.aggregated_json = "true" if aggregated else "false"
         options: dict[str, Any] = {
             "showCoverageOnHover": False,
             "spiderfyOnMaxZoom": True,
@@ -1207,7 +1417,8 @@ def map_from_payload(
             overlay=False,
             style={"color": "#8d8d8d", "weight": 0.8, "fillColor": "#f3efe4", "fillOpacity": 1},
             interactive=False,
-            attribution="Natural Earth (public domain)",
+            # Event and mention points come from GeoNames (CC BY 4.0 asks for this credit).
+            attribution="Natural Earth (public domain) | places: GeoNames (CC BY 4.0)",
         ).add_to(fmap)
     folium.TileLayer(
         "OpenStreetMap", name="OpenStreetMap (web tiles)", overlay=False, show=False
@@ -1235,9 +1446,14 @@ def map_from_payload(
             payload.icons,
             strings=payload.strings,
             compact=payload.compact,
-            name=_layer_label(styles, layer, len(layer_payload.info)),
+            name=_layer_label(
+                styles, layer,
+                payload.events_per_layer.get(layer, 0) if payload.aggregated
+                else len(layer_payload.info),
+            ),
             large=large,
             asset_base=asset_base,
+            aggregated=payload.aggregated,
         ).add_to(fmap)
     if mention_places is not None:
         MentionLayer(mention_places, name=f"Place mentions ({len(mention_places)})").add_to(fmap)

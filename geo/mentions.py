@@ -125,10 +125,18 @@ def _is_initial(text: str, start: int) -> bool:
     return ch in '"\u201d' and i >= 1 and text[i - 1] in ".!?"
 
 
+@functools.lru_cache(maxsize=2)
+def _newlines(text: str) -> list[int]:
+    """Positions of the line breaks of ``text``, computed once per document."""
+    return [m.start() for m in re.finditer("\n", text)]
+
+
 def _line_bounds(text: str, pos: int) -> tuple[int, int]:
-    s = text.rfind("\n", 0, pos) + 1
-    e = text.find("\n", pos)
-    return s, len(text) if e < 0 else e
+    # Bisect a per-document index: rfind/find from every candidate was
+    # quadratic on a single multi-megabyte line (issue 6).
+    breaks = _newlines(text)
+    i = bisect.bisect_left(breaks, pos)
+    return (breaks[i - 1] + 1 if i else 0), (breaks[i] if i < len(breaks) else len(text))
 
 
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -148,10 +156,10 @@ def _line_style_of(text: str, s: int, e: int) -> str:
     words = _WORD.findall(text[s : min(e, s + 400)])
     if len(words) < 3:
         return ""
-    upper = sum(1 for w in words if w.isupper())
+    upper = sum(map(str.isupper, words))
     if upper / len(words) >= 0.6:
         return "caps"
-    title = sum(1 for w in words if w[0].isupper())
+    title = sum(map(str.isupper, [w[0] for w in words]))
     if len(words) >= 4 and title / len(words) >= 0.75:
         return "headline"
     return ""
@@ -190,7 +198,9 @@ def _split_possessive(folded: str, start: int, end: int) -> int:
     return end
 
 
-def _short_alias(key: str, surface: str, hits: list[tuple[int, bool]], g: gz.Gazetteer) -> bool:
+def _short_alias(
+    key: str, surface: str, hits: Sequence[tuple[int, bool]], g: gz.Gazetteer
+) -> bool:
     """Very short names match only as capitals or as a real town's main name."""
     if len(key) > 3 or surface.replace(".", "").isupper():
         return False
@@ -209,7 +219,7 @@ def _sequence_candidates(
     """
     out: list[_Cand] = []
     dem = gz.demonyms()
-    lookup = g.lookup_main
+    lookup = g.hits
     for seq in _seq_re().finditer(folded):
         word = seq.group()
         if " " not in word and "-" not in word:
@@ -245,7 +255,7 @@ def _sequence_candidates(
             rel = toks[i][0]
             best = ""
             for variant in (low, spaced):
-                for k in g.prefixes(variant[rel:]):
+                for k in g.prefixes(variant, start=rel):
                     if len(k) > len(best) and rel + len(k) in ends:
                         best = k
             if best:
@@ -564,17 +574,18 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
             and (all(w in common for w in words) or c.key in rules.given_names)
         ):
             continue
+        style = _line_style(text, c.start, styles)
+        dateline = _is_dateline(text, c)
         if (
             not strong
             and c.surface.isupper()
             and len(c.surface) <= 5
             and not all(g.place(i).name.isupper() for i in c.idxs)
-            and _line_style(text, c.start, styles) != "caps"
-            and not _is_dateline(text, c)
+            and style != "caps"
+            and not dateline
         ):
             continue  # an acronym (NATO, EULEX) that spells a village name
-        style = _line_style(text, c.start, styles)
-        if _is_dateline(text, c):
+        if dateline:
             c.context = "dateline"
         elif style == "caps":
             c.context = "caps"
@@ -650,15 +661,17 @@ def _is_strong(c: _Cand, g: gz.Gazetteer) -> bool:
 
 def _is_place_word(word: str, g: gz.Gazetteer) -> bool:
     """A word that names a real place by its main name, or a strong place."""
-    for i, main in g.lookup_main(gz.name_key(word)):
+    for i, main in g.hits(gz.name_key(word)):
         if g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED) or (main and g.population(i) >= 1000):
             return True
     return False
 
 
 def _is_dateline(text: str, c: _Cand) -> bool:
-    ls, _ = _line_bounds(text, c.start)
-    if text[ls : c.start].strip():
+    i = c.start - 1  # only blanks since the line start (scan back, not slice: issue 6)
+    while i >= 0 and text[i] != "\n" and text[i].isspace():
+        i -= 1
+    if i >= 0 and text[i] != "\n":
         return False
     after = text[c.end : c.end + 40]
     return c.surface.isupper() and bool(re.match(r"^\s*(?:,|\(|\u2014|--|-)", after))
@@ -771,6 +784,7 @@ def _resolve(
     """Choose each candidate's place. One sense per discourse: a name with the
     same qualifier resolves once per document."""
     total_votes = sum(focus.values()) or 1.0
+    trig = _anchor_trig(anchors)
     memo: dict[tuple[str, tuple[str, str] | None], tuple[int, float, str, tuple[str, ...]]] = {}
     for c in cands:
         if c.place is not None:
@@ -778,7 +792,7 @@ def _resolve(
         qual = _qualifier(folded, c.end, g)
         key = (c.key, qual)
         if key not in memo:
-            memo[key] = _score_candidates(c, qual, focus, total_votes, anchors, g)
+            memo[key] = _score_candidates(c, qual, focus, total_votes, anchors, g, trig)
         best_i, margin, why, alternatives = memo[key]
         c.place = g.place(best_i)
         penalty = {"initial": 0.9, "headline": 0.9, "caps": 0.85}.get(c.context, 1.0)
@@ -791,6 +805,41 @@ def _resolve(
         c.alternatives = alternatives
 
 
+_AnchorTrig = list[tuple[str, float, float, float]]
+
+
+def _anchor_trig(anchors: list[tuple[str, float, float]]) -> _AnchorTrig:
+    """(name, lat in radians, its cosine, lon) per anchor: the per-anchor half of
+    :func:`_haversine_km`, computed once per pass instead of once per comparison."""
+    out: _AnchorTrig = []
+    for k, x, y in anchors:
+        p2 = math.radians(y)
+        out.append((k, p2, math.cos(p2), x))
+    return out
+
+
+def _nearest_km(lon: float, lat: float, key: str, trig: _AnchorTrig) -> float:
+    """Distance to the nearest anchor not named ``key``; the same arithmetic as
+    :func:`_haversine_km`, so the same floats."""
+    p1 = math.radians(lat)
+    cp1 = math.cos(p1)
+    best = math.inf
+    for k, p2, cp2, x in trig:
+        if k == key:
+            continue
+        dp = p2 - p1
+        # The latitude gap alone is a lower bound of the distance (6371 |dp| km): an
+        # anchor that cannot come closer than the best so far is skipped.
+        if 6371.0 * abs(dp) * (1.0 - 1e-9) > best:
+            continue
+        dl = math.radians(x - lon)
+        a = math.sin(dp / 2) ** 2 + cp1 * cp2 * math.sin(dl / 2) ** 2
+        d = 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+        if d < best:
+            best = d
+    return best
+
+
 def _score_candidates(
     c: _Cand,
     qual: tuple[str, str] | None,
@@ -798,51 +847,58 @@ def _score_candidates(
     total_votes: float,
     anchors: list[tuple[str, float, float]],
     g: gz.Gazetteer,
+    trig: _AnchorTrig | None = None,
 ) -> tuple[int, float, str, tuple[str, ...]]:
-    scored: list[tuple[float, int, list[str]]] = []
+    if trig is None:
+        trig = _anchor_trig(anchors)
+    # Scores first; the explanation is written for the winner only.
+    scored: list[tuple[float, int, float, bool, float, float]] = []
     for i in _shortlist(c, focus, g):
-        why: list[str] = []
         s = _prior(g, i)
-        fl = g.flags(i)
-        if fl & gz.FLAG_COUNTRY:
-            why.append("country")
-        elif fl & gz.FLAG_CURATED:
-            why.append("curated regional layer")
-        else:
-            why.append(f"{g.kind_of(i)}, population {g.population(i):,}")
         iso = g.country_of(i)
         share = focus.get(iso, 0.0) / total_votes
         if share > 0:
             s += 1.5 * share
-            why.append(f"{iso} has {share:.0%} of the text's country evidence")
-        if qual is not None and iso == qual[0] and qual[1] in ("", g.admin1_of(i)):
+        qualified = qual is not None and iso == qual[0] and qual[1] in ("", g.admin1_of(i))
+        if qualified:
+            assert qual is not None
             s += 3.0 if not qual[1] else 4.5
-            why.append(f"qualified by its {'region' if qual[1] else 'country'} ({qual[0]})")
-        kind = g.kind_of(i)
-        if anchors and kind not in ("country", "region"):
+        d = bonus = 0.0
+        if anchors and g.kind_of(i) not in ("country", "region"):
             lon, lat = g.lonlat(i)
-            d = (
-                min(_haversine_km(lon, lat, x, y) for (k, x, y) in anchors if k != c.key)
-                if any(k != c.key for k, _, _ in anchors)
-                else math.inf
-            )
+            d = _nearest_km(lon, lat, c.key, trig)
             bonus = 1.0 if d < 50 else 0.6 if d < 200 else 0.2 if d < 1000 else 0.0
             if bonus:
                 s += bonus
-                why.append(f"{d:.0f} km from another place in the text")
-        scored.append((s, i, why))
+        scored.append((s, i, share, qualified, d, bonus))
     scored.sort(key=lambda t: (-t[0], -g.population(t[1])))
-    best_s, best_i, why = scored[0]
+    best_s, best_i, share, qualified, d, bonus = scored[0]
+    why: list[str] = []
+    fl = g.flags(best_i)
+    if fl & gz.FLAG_COUNTRY:
+        why.append("country")
+    elif fl & gz.FLAG_CURATED:
+        why.append("curated regional layer")
+    else:
+        why.append(f"{g.kind_of(best_i)}, population {g.population(best_i):,}")
+    iso = g.country_of(best_i)
+    if share > 0:
+        why.append(f"{iso} has {share:.0%} of the text's country evidence")
+    if qualified and qual is not None:
+        why.append(f"qualified by its {'region' if qual[1] else 'country'} ({qual[0]})")
+    if bonus:
+        why.append(f"{d:.0f} km from another place in the text")
     others = scored[1:]
     if others:
         margin = best_s / (best_s + max(others[0][0], 0.0) + 1e-9)
-        names = ", ".join(f"{g.place(i).name} ({g.country_of(i) or '-'})" for _, i, _ in others[:2])
+        names = ", ".join(f"{g.place(o[1]).name} ({g.country_of(o[1]) or '-'})"
+                          for o in others[:2])
         extra = len(c.idxs) - 1
         why.append(f"beat {extra} other candidate(s): {names}")
     else:
         margin = 1.0
         why.append("only candidate")
-    return best_i, margin, "; ".join(why), tuple(g.place_id(i) for _, i, _ in others[:5])
+    return best_i, margin, "; ".join(why), tuple(g.place_id(o[1]) for o in others[:5])
 
 
 def _anchors(cands: Sequence[_Cand]) -> list[tuple[str, float, float]]:

@@ -17,16 +17,23 @@ every source and every denial.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
 
 from geo import gazetteer as gz
 from geo.errors import GazetteerError
 from geo.events import (
     DATE_BASIS_RANK,
+    DATE_TOLERANCE_DAYS,
     KIND_RANK,
     NOTE_DATE_FALLBACK,
     dates_compatible,
@@ -37,6 +44,7 @@ from geo.events import (
     place_tolerance_km,
     summarise,
 )
+from geo.export import _gc_paused
 from geo.models import Dispute, Event, Source
 
 __all__ = ["merge_events"]
@@ -89,13 +97,61 @@ def _capitals(event: Event) -> set[str]:
     return set(event.place_id.split("+"))
 
 
-def _places_ok(a: Event, b: Event) -> bool:
-    if a.layer == "diplomacy":
-        ca, cb = _capitals(a), _capitals(b)
+_KM_PER_DEGREE_LOWER = 110.0  # a degree of latitude is 110.57..111.69 km
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What the merge compares, computed once per report instead of per comparison
+    (a 10,000-article corpus makes ~10^6 comparisons)."""
+
+    event: Event
+    layer: str
+    family: str
+    start: int  # date ordinals
+    end: int
+    tolerance: int  # days of slack of its time precision
+    kind: str
+    capitals: frozenset[str]
+    bounds: tuple[float, float, float, float]
+
+
+def _facts(events: Sequence[Event]) -> dict[int, _Facts]:
+    boxes = shapely.bounds(np.asarray([e.geometry for e in events], dtype=object)).tolist()
+    return {
+        id(e): _Facts(
+            e, e.layer, _family(e), e.date.toordinal(), e.date_end.toordinal(), _tolerance(e),
+            _kind(e.place_id), frozenset(_capitals(e)), (box[0], box[1], box[2], box[3]),
+        )
+        for e, box in zip(events, boxes, strict=True)
+    }
+
+
+def _surely_farther(a: _Facts, b: _Facts, km: float) -> bool:
+    """True when the bounding boxes alone prove the two geometries more than ``km``
+    apart, so the projected distance need not be computed. Deliberately loose (half
+    the real length per degree of longitude); never used near the poles or the
+    antimeridian, where boxes say little about distances."""
+    ax0, ay0, ax1, ay1 = a.bounds
+    bx0, by0, bx1, by1 = b.bounds
+    lat_gap = max(0.0, by0 - ay1, ay0 - by1)
+    if lat_gap * _KM_PER_DEGREE_LOWER > km * 1.05:
+        return True
+    top = max(abs(ay0), abs(ay1), abs(by0), abs(by1))
+    if top > 80.0 or max(abs(ax0), abs(ax1), abs(bx0), abs(bx1)) > 170.0:
+        return False
+    lon_gap = max(0.0, bx0 - ax1, ax0 - bx1)
+    return lon_gap * _KM_PER_DEGREE_LOWER * math.cos(math.radians(top)) * 0.5 > km * 1.05
+
+
+def _places_ok(fa: _Facts, fb: _Facts) -> bool:
+    a, b = fa.event, fb.event
+    if fa.layer == "diplomacy":
+        ca, cb = fa.capitals, fb.capitals
         return ca <= cb or cb <= ca
     if a.place_id == b.place_id:
         return True
-    ka, kb = _kind(a.place_id), _kind(b.place_id)
+    ka, kb = fa.kind, fb.kind
     for x, kx, y in ((a, ka, b), (b, kb, a)):
         if kx == "country":
             if y.country is not None:
@@ -103,26 +159,242 @@ def _places_ok(a: Event, b: Event) -> bool:
             country = gz.load().country(x.country) if x.country else None
             return bool(country and country.geometry is not None
                         and country.geometry.intersects(y.geometry))
-    return distance_km(a.geometry, b.geometry) <= place_tolerance_km(ka, kb)
-
-
-def _dates_ok(a: Event, b: Event) -> bool:
-    return dates_compatible(
-        (a.date, a.date_end, a.time_precision), (b.date, b.date_end, b.time_precision)
-    )
-
-
-def _compatible(event: Event, cluster: Sequence[Event]) -> bool:
-    head = cluster[0]
-    if event.layer != head.layer or _family(event) != _family(head):
+    tolerance = place_tolerance_km(ka, kb)
+    if _surely_farther(fa, fb, tolerance):
         return False
-    return all(_dates_ok(event, other) and _places_ok(event, other) for other in cluster)
+    return distance_km(a.geometry, b.geometry) <= tolerance
+
+
+def _dates_ok(fa: _Facts, fb: _Facts) -> bool:
+    """:func:`geo.events.dates_compatible` on date ordinals (same tolerances)."""
+    slack = max(fa.tolerance, fb.tolerance)
+    if min(fa.start, fb.start) - slack < 1:  # near date.min: let the date code decide
+        a, b = fa.event, fb.event
+        return dates_compatible(
+            (a.date, a.date_end, a.time_precision), (b.date, b.date_end, b.time_precision)
+        )
+    return fa.start - slack <= fb.end and fb.start - slack <= fa.end
+
+
+def _compatible(fe: _Facts, cluster: Sequence[_Facts]) -> bool:
+    head = cluster[0]
+    if fe.layer != head.layer or fe.family != head.family:
+        return False
+    return all(_dates_ok(fe, other) and _places_ok(fe, other) for other in cluster)
 
 
 def _distance_key(event: Event, cluster: Sequence[Event]) -> tuple[int, int]:
     same_place = 0 if any(o.place_id == event.place_id for o in cluster) else 1
     days = min(abs((o.date - event.date).days) for o in cluster)
     return same_place, days
+
+
+_MAX_TOLERANCE = max(1, *DATE_TOLERANCE_DAYS.values())
+
+
+def _tolerance(event: Event) -> int:
+    """Days of slack :func:`geo.events.dates_compatible` allows this event's side."""
+    return DATE_TOLERANCE_DAYS.get(event.time_precision, 1)
+
+
+class _ClusterIndex:
+    """Clusters by (layer, family) and by the days their members' dates can reach.
+
+    Why: comparing every report with every cluster is quadratic (10,000 articles
+    meant ~10^8 comparisons and ten minutes). Two reports can only merge if their
+    date ranges overlap once each is widened by its own precision's tolerance
+    (the check allows the larger of the two, which is at most their sum). So a
+    cluster is registered under every day its members' widened ranges cover, and
+    a report looks up the days of its own widened range: that returns every
+    cluster it could be compatible with (and a few it is not). The full test
+    then runs on those only, in cluster order, so the result is exactly that of
+    the plain scan.
+    """
+
+    def __init__(self) -> None:
+        self._days: dict[tuple[str, str], dict[int, list[int]]] = {}
+
+    @staticmethod
+    def _span(f: _Facts) -> range:
+        pad = f.tolerance
+        return range(min(f.start, f.end) - pad, max(f.start, f.end) + pad + 1)
+
+    def add(self, index: int, f: _Facts) -> None:
+        days = self._days.setdefault((f.layer, f.family), {})
+        for day in self._span(f):
+            ids = days.get(day)
+            if ids is None:
+                days[day] = [index]
+            elif ids[-1] != index:
+                ids.append(index)
+
+    def candidates(self, f: _Facts) -> list[int]:
+        """Ids of clusters of the report's layer and family with a member near its dates."""
+        days = self._days.get((f.layer, f.family))
+        if not days:
+            return []
+        found: set[int] = set()
+        for day in self._span(f):
+            ids = days.get(day)
+            if ids:
+                found.update(ids)
+        return sorted(found)
+
+
+_CELL_DEG = 0.5
+_REACH_DEG = 0.3  # > the largest place tolerance (25 km) in degrees of latitude
+_MAX_CELLS = 400
+_EVERYWHERE = "*"
+
+
+def _cells(box: tuple[float, float, float, float], *, reach: bool) -> list[str] | None:
+    """Grid cells a bounding box (widened by the largest place tolerance if ``reach``)
+    touches; None near the poles or the antimeridian, or for huge boxes."""
+    x0, y0, x1, y1 = box
+    if not all(math.isfinite(v) for v in box):
+        return None
+    top = max(abs(y0), abs(y1)) + (_REACH_DEG if reach else 0.0)
+    if top > 80.0 or x0 < -170.0 or x1 > 170.0:
+        return None
+    dy = _REACH_DEG if reach else 0.0
+    dx = _REACH_DEG / math.cos(math.radians(top)) if reach else 0.0
+    cx0, cx1 = math.floor((x0 - dx) / _CELL_DEG), math.floor((x1 + dx) / _CELL_DEG)
+    cy0, cy1 = math.floor((y0 - dy) / _CELL_DEG), math.floor((y1 + dy) / _CELL_DEG)
+    if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > _MAX_CELLS:
+        return None
+    return [f"g{cx}:{cy}" for cx in range(cx0, cx1 + 1) for cy in range(cy0, cy1 + 1)]
+
+
+class _HeadIndex:
+    """Clusters by their first report's layer, family, days and place.
+
+    A report must be compatible with every member of a cluster, so in particular
+    with its first one (the head): same layer and family, dates within the
+    tolerances, and a compatible place (same place id; same or shared capitals for
+    diplomacy; the same country when either is a country; otherwise within 25 km,
+    so in a grid cell the head's box widened by that distance touches). Each head
+    is registered under those keys; a report looks up its own. Every compatible
+    cluster is found, plus a few that the full test then rejects.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str, str], dict[int, list[int]]] = {}
+
+    @staticmethod
+    def _head_keys(f: _Facts) -> list[str]:
+        e = f.event
+        if f.layer == "diplomacy":
+            return [f"k:{c}" for c in f.capitals]
+        keys = [f"p:{e.place_id}", f"h:{e.country}"]
+        if f.kind == "country":
+            keys.append(f"c:{e.country}" if e.country else "c:")
+            keys.append("c*")
+        cells = _cells(f.bounds, reach=True)
+        keys += [_EVERYWHERE] if cells is None else cells
+        return keys
+
+    @staticmethod
+    def _query_keys(f: _Facts) -> list[str]:
+        e = f.event
+        if f.layer == "diplomacy":
+            return [f"k:{c}" for c in f.capitals]
+        keys = [f"p:{e.place_id}", _EVERYWHERE]
+        if f.kind == "country":
+            keys += [f"h:{e.country}", "h:None"]
+        keys.append(f"c:{e.country}" if e.country is not None else "c*")
+        cells = _cells(f.bounds, reach=False)
+        if cells is None:  # no grid for this report: every non-grid key it could meet
+            cells = ["g*"]
+        keys += cells
+        return keys
+
+    @staticmethod
+    def _weeks(f: _Facts) -> range:
+        """Weeks (7-day buckets) of the widened date range (see :class:`_ClusterIndex`)."""
+        lo = min(f.start, f.end) - f.tolerance
+        hi = max(f.start, f.end) + f.tolerance
+        return range(lo // 7, hi // 7 + 1)
+
+    def add(self, index: int, f: _Facts) -> None:
+        keys = self._head_keys(f)
+        if f.layer != "diplomacy":
+            keys.append("g*")  # reports without a grid (poles, antimeridian) see all heads
+        for key in keys:
+            weeks = self._keys.setdefault((f.layer, f.family, key), {})
+            for week in self._weeks(f):
+                ids = weeks.get(week)
+                if ids is None:
+                    weeks[week] = [index]
+                else:
+                    ids.append(index)
+
+    def candidates(self, f: _Facts) -> list[int]:
+        found: set[int] = set()
+        span = self._weeks(f)
+        for key in self._query_keys(f):
+            weeks = self._keys.get((f.layer, f.family, key))
+            if not weeks:
+                continue
+            for week in span:
+                ids = weeks.get(week)
+                if ids:
+                    found.update(ids)
+        return sorted(found)
+
+
+@dataclass(slots=True)
+class _Cluster:
+    """A growing cluster with what compatibility needs from all of its members at once:
+    per date tolerance the earliest end and the latest start (so "every member's
+    dates fit" is one comparison per tolerance), one member per distinct place
+    (same id, country and geometry give the same place test), the place ids and
+    the sorted start days (for the distance key)."""
+
+    members: list[Event]
+    facts: list[_Facts]
+    dates: dict[int, list[int]]  # tolerance -> [min end, max start]
+    places: dict[tuple[str, str | None, bytes], _Facts]
+    place_ids: set[str]
+    starts: list[int]
+
+    @classmethod
+    def of(cls, f: _Facts, wkb: bytes) -> _Cluster:
+        e = f.event
+        return cls([e], [f], {f.tolerance: [f.end, f.start]}, {(e.place_id, e.country, wkb): f},
+                   {e.place_id}, [f.start])
+
+    def add(self, f: _Facts, wkb: bytes) -> None:
+        e = f.event
+        self.members.append(e)
+        self.facts.append(f)
+        span = self.dates.get(f.tolerance)
+        if span is None:
+            self.dates[f.tolerance] = [f.end, f.start]
+        else:
+            span[0] = min(span[0], f.end)
+            span[1] = max(span[1], f.start)
+        self.places.setdefault((e.place_id, e.country, wkb), f)
+        self.place_ids.add(e.place_id)
+        bisect.insort(self.starts, f.start)
+
+    def compatible(self, fe: _Facts) -> bool:
+        """Exactly ``_compatible(fe, self.facts)`` (dates never near date.min)."""
+        head = self.facts[0]
+        if fe.layer != head.layer or fe.family != head.family:
+            return False
+        for tolerance, (min_end, max_start) in self.dates.items():
+            slack = max(fe.tolerance, tolerance)
+            if not (fe.start - slack <= min_end and max_start - slack <= fe.end):
+                return False
+        return all(_places_ok(fe, other) for other in self.places.values())
+
+    def distance_key(self, fe: _Facts) -> tuple[int, int]:
+        """Exactly ``_distance_key(fe.event, self.members)``."""
+        same_place = 0 if fe.event.place_id in self.place_ids else 1
+        k = bisect.bisect_left(self.starts, fe.start)
+        days = min(abs(self.starts[j] - fe.start) for j in (k - 1, k)
+                   if 0 <= j < len(self.starts))
+        return same_place, days
 
 
 def merge_events(events: Sequence[Event]) -> list[Event]:
@@ -132,28 +404,53 @@ def merge_events(events: Sequence[Event]) -> list[Event]:
     lend their ``disputed_by`` to a compatible event and are otherwise dropped.
     The result is sorted by layer, date and id; ids are stable across rebuilds.
     """
+    with _gc_paused():  # tens of thousands of reports: no collector passes meanwhile
+        return _merge(events)
+
+
+def _merge(events: Sequence[Event]) -> list[Event]:
     real = sorted((e for e in events if e.sources), key=_specificity)
     carriers = [e for e in events if not e.sources]
-    clusters: list[list[Event]] = []
+    facts = _facts(events)
+    wkbs = dict(zip(
+        (id(e) for e in events),
+        shapely.to_wkb(np.asarray([e.geometry for e in events], dtype=object)).tolist(),
+        strict=True,
+    ))
+    # Aggregated date checks assume no date is within a week of date.min (where
+    # dates_compatible raises); otherwise every member is compared one by one.
+    aggregate = all(min(f.start, f.end) - _MAX_TOLERANCE >= 1 for f in facts.values())
+    clusters: list[_Cluster] = []
+    heads = _HeadIndex()
     for event in real:
-        options = [i for i, cl in enumerate(clusters) if _compatible(event, cl)]
-        if not options:
-            clusters.append([event])
-            continue
-        best = min(options, key=lambda i: _distance_key(event, clusters[i]))
-        clusters[best].append(event)
-    extra: dict[int, list[Dispute]] = {}
-    for carrier in carriers:
+        fe = facts[id(event)]
         options = [
-            i for i, cl in enumerate(clusters)
-            if cl[0].layer == carrier.layer and _family(cl[0]) == _family(carrier)
-            and any(_dates_ok(carrier, o) for o in cl)
-            and any(_places_ok(carrier, o) for o in cl)
+            i for i in heads.candidates(fe)
+            if (clusters[i].compatible(fe) if aggregate else _compatible(fe, clusters[i].facts))
+        ]
+        if not options:
+            clusters.append(_Cluster.of(fe, wkbs[id(event)]))
+            heads.add(len(clusters) - 1, fe)
+            continue
+        best = min(options, key=lambda i: clusters[i].distance_key(fe))
+        clusters[best].add(fe, wkbs[id(event)])
+    extra: dict[int, list[Dispute]] = {}
+    index = _ClusterIndex()
+    if carriers:  # a denial needs only one member with fitting dates: index them all
+        for i, cl in enumerate(clusters):
+            for f in cl.facts:
+                index.add(i, f)
+    for carrier in carriers:
+        fc = facts[id(carrier)]
+        options = [
+            i for i in index.candidates(fc)
+            if any(_dates_ok(fc, o) for o in clusters[i].facts)
+            and any(_places_ok(fc, o) for o in clusters[i].facts)
         ]
         if options:
-            best = min(options, key=lambda i: _distance_key(carrier, clusters[i]))
+            best = min(options, key=lambda i: clusters[i].distance_key(fc))
             extra.setdefault(best, []).extend(carrier.disputed_by)
-    merged = [_combine(cl, extra.get(i, [])) for i, cl in enumerate(clusters)]
+    merged = [_combine(cl.members, extra.get(i, [])) for i, cl in enumerate(clusters)]
     merged.sort(key=lambda e: (e.layer, e.date, e.id))
     seen: set[str] = set()
     for event in merged:

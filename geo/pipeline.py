@@ -8,6 +8,7 @@ atomically: a failed build or upload leaves the previous store as it was.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,10 +17,11 @@ from pathlib import Path
 from geo.corpus import load_corpus
 from geo.errors import GeoError, InputError
 from geo.events import extract_events
+from geo.export import _gc_paused
 from geo.merge import merge_events
 from geo.models import Article, Event, Mention
 
-__all__ = ["BuildReport", "add_articles", "build_store", "process_articles"]
+__all__ = ["BuildReport", "add_articles", "build_store", "process_articles", "warm_up"]
 
 Progress = Callable[[int, int], None]
 
@@ -32,6 +34,31 @@ class BuildReport:
     articles: int
     events: int
     refused: list[str] = field(default_factory=list)
+
+
+_WARM_TEXT = (
+    "PRISTINA, Kosovo (Wire) - Gunmen attacked a police patrol near Zvecan on Sunday, "
+    "killing one officer, police said. Serbian President Aleksandar Vucic denied the reports."
+)
+
+
+def warm_up() -> None:
+    """Load what parsing needs once per process (gazetteer index, rules, compiled
+    patterns) by parsing one short text.
+
+    The worker pool runs it as each worker's initialiser, and the parent runs it
+    before starting the pool, so workers forked from it start warm and share its
+    memory pages.
+    """
+    import datetime as dt
+
+    _process_one(Article("warm-up", "", "", dt.date(2024, 1, 1), "", _WARM_TEXT))
+
+
+def _chunksize(total: int, workers: int) -> int:
+    """Articles per task: big enough that a place shared by a task's articles is
+    pickled once and the pool's overhead vanishes, small enough to balance load."""
+    return max(1, min(64, total // (workers * 16)))
 
 
 def _process_one(article: Article) -> tuple[list[Event], list[tuple[str, Mention]]]:
@@ -50,34 +77,69 @@ def _process_one(article: Article) -> tuple[list[Event], list[tuple[str, Mention
     return events, [(article.article_id, m) for m in mentions]
 
 
+_Parsed = tuple[list[Event], list[tuple[str, Mention]]]
+
+
+def _process_guarded(article: Article) -> _Parsed | str:
+    """:func:`_process_one`, with a failure on this article returned as its one-line
+    reason so the other articles still get processed (issue 6)."""
+    try:
+        return _process_one(article)
+    except InputError as exc:
+        return " ".join(str(exc).split())
+
+
 def process_articles(
     articles: Sequence[Article],
     *,
     progress: Progress | None = None,
     workers: int = 1,
+    skipped: dict[str, str] | None = None,
 ) -> tuple[list[Event], list[tuple[str, Mention]]]:
     """Extract and merge the events of ``articles``; also return every place mention.
 
     ``progress(done, total)`` is called after each article. ``workers > 1``
     parses articles in that many processes (the merge itself is one pass).
+    Without ``skipped`` the first article that fails raises InputError; with
+    it, a failing article is left out and ``skipped[article_id]`` says why.
     """
     total = len(articles)
     per_article: list[tuple[list[Event], list[tuple[str, Mention]]]] = []
+    task = _process_one if skipped is None else _process_guarded
     if progress is not None:
         progress(0, total)
     if workers > 1 and total > 1:
-        with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-            for done, result in enumerate(pool.map(_process_one, articles, chunksize=4), 1):
-                per_article.append(result)
-                if progress is not None:
-                    progress(done, total)
+        warm_up()
+        # Forked workers then share the warm parent's pages: frozen objects are never
+        # scanned by a collection, so no worker copies them just to touch GC headers.
+        gc.freeze()
+        try:
+            with cf.ProcessPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
+                results = pool.map(task, articles, chunksize=_chunksize(total, workers))
+                with _gc_paused():  # unpickling 10,000 results: no collector passes
+                    for done, (article, result) in enumerate(
+                        zip(articles, results, strict=True), 1
+                    ):
+                        if isinstance(result, str) and skipped is not None:
+                            skipped[article.article_id] = result
+                        elif not isinstance(result, str):
+                            per_article.append(result)
+                        if progress is not None:
+                            progress(done, total)
+        finally:
+            gc.unfreeze()
     else:
         for done, article in enumerate(articles, 1):
-            per_article.append(_process_one(article))
+            parsed = task(article)
+            if isinstance(parsed, str) and skipped is not None:
+                skipped[article.article_id] = parsed
+            elif not isinstance(parsed, str):
+                per_article.append(parsed)
             if progress is not None:
                 progress(done, total)
     events = [e for evs, _ in per_article for e in evs]
     mentions = [m for _, ms in per_article for m in ms]
+    del per_article
     return merge_events(events), mentions
 
 
@@ -101,7 +163,16 @@ def build_store(
     if not articles:
         reason = refused[0] if refused else f"{seeds_dir}: no articles"
         raise InputError(f"no usable articles, store left unchanged ({reason})")
-    events, mentions = process_articles(articles, progress=progress, workers=workers)
+    # Strict: an article that fails to parse raises, nothing is written.
+    skipped: dict[str, str] | None = None if strict else {}
+    events, mentions = process_articles(
+        articles, progress=progress, workers=workers, skipped=skipped
+    )
+    if skipped:
+        refused.extend(skipped.values())
+        articles = [a for a in articles if a.article_id not in skipped]
+        if not articles:
+            raise InputError(f"no usable articles, store left unchanged ({refused[0]})")
     write_store(db, articles=articles, events=events, mentions=mentions)
     return BuildReport(articles=len(articles), events=len(events), refused=refused)
 
@@ -140,6 +211,13 @@ def add_articles(
             if "\x00" in art.text:
                 refused.append(f"{name}: contains NUL bytes; not article text")
                 continue
+            try:  # lone surrogates (text decoded with surrogateescape) cannot be stored
+                for value in (art.text, art.title, art.outlet, art.article_id, art.path):
+                    value.encode("utf-8")
+            except UnicodeEncodeError:
+                refused.append(f"{name}: contains unpaired surrogates; decode it with "
+                               "geo.textio.decode_article")
+                continue
             key = _text_key(art.text)
             if key in texts:
                 refused.append(f"{name}: the same text is already in the store; skipped")
@@ -158,6 +236,14 @@ def add_articles(
                 "no new articles to add: " + ("; ".join(refused) or "nothing was given")
             )
         everything = [*stored, *fresh]
-        events, mentions = process_articles(everything, progress=progress)
+        skipped: dict[str, str] = {}
+        events, mentions = process_articles(everything, progress=progress, skipped=skipped)
+        failed = [a for a in fresh if a.article_id in skipped]
+        if failed:  # stored articles stay stored even if they no longer parse
+            refused.extend(skipped[a.article_id] for a in failed)
+            if len(failed) == len(fresh):
+                raise InputError("no new articles to add: " + "; ".join(refused))
+            gone = {a.article_id for a in failed}
+            everything = [a for a in everything if a.article_id not in gone]
         write_store(path, articles=everything, events=events, mentions=mentions)
     return BuildReport(articles=len(everything), events=len(events), refused=refused)
