@@ -854,14 +854,16 @@ def stored_shapes(blobs: Sequence[bytes | None]) -> _Shapes | None:
 
 def encode_store_rows(
     rows: Sequence[Sequence[Any]],
+    lists: Sequence[Sequence[bytes]],
     shapes: _Shapes,
     *,
     precision: int,
     escape: bool = True,
 ) -> tuple[bytes, int] | None:
-    """GeoJSON bytes of verified store rows (columns in :data:`EVENT_PROPERTIES` order,
-    list columns as the store's JSON text), or None when this fast path cannot
-    promise exactly what the standard path writes (no orjson, tiny coordinates).
+    """GeoJSON bytes of verified store rows (``rows``: the scalar columns of
+    :data:`EVENT_PROPERTIES` in order; ``lists``: actors, sources and disputed_by as
+    the store's JSON text in UTF-8), or None when this fast path cannot promise
+    exactly what the standard path writes (no orjson, tiny coordinates).
 
     Only for rows the caller has checked are the store writer's canonical output
     (:func:`geo.store.export_geojson` checks a digest): the JSON text is then
@@ -878,10 +880,11 @@ def encode_store_rows(
         if shapes.tiny_points():
             return None
         with _gc_paused():
-            for i, row in enumerate(rows):
+            for i, (row, (actors, sources, disputed)) in enumerate(
+                zip(rows, lists, strict=True)
+            ):
                 (event_id, layer, event_type, acled, acled_sub, date, date_end, tp, place,
-                 place_id, geo_precision, country, actors, fatalities, summary, sources,
-                 n_sources, disputed) = row
+                 place_id, geo_precision, country, fatalities, summary, n_sources) = row
                 features.append({
                     "type": "Feature",
                     "id": event_id,

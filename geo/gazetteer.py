@@ -132,8 +132,10 @@ def fold(text: str) -> str:
 _WS = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
-    """The index key of a name: folded, case-folded, single-spaced."""
+    """The index key of a name: folded, case-folded, single-spaced (memoised: the
+    geoparser keys the same words in every article)."""
     return _WS.sub(" ", fold(name).lower()).strip()
 
 
@@ -541,6 +543,7 @@ class Gazetteer:
         self.ranked: dict[str, list[int]] = {}
         self._places: dict[int, Place] = {}
         self._hits: dict[str, tuple[tuple[int, bool], ...]] = {}
+        self._summaries: dict[str, tuple[tuple[int, ...], bool]] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -580,6 +583,16 @@ class Gazetteer:
             if len(self._hits) >= self._HITS_MEMO_MAX:
                 self._hits.clear()
             found = self._hits[key] = tuple(self.lookup_main(key))
+        return found
+
+    def hit_summary(self, key: str) -> tuple[tuple[int, ...], bool]:
+        """(record indices, whether any has ``key`` as its main name), memoised."""
+        found = self._summaries.get(key)
+        if found is None:
+            if len(self._summaries) >= self._HITS_MEMO_MAX:
+                self._summaries.clear()
+            hits = self.hits(key)
+            found = self._summaries[key] = (tuple(h[0] for h in hits), any(h[1] for h in hits))
         return found
 
     # -- record access ----------------------------------------------------

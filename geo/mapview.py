@@ -1027,7 +1027,8 @@ class StaticGeoJson(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data_json }}, {
+        {% if this.data_json %}var {{ this.data_var }} = {{ this.data_json }};{% endif %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data_var }}, {
             renderer: L.canvas({padding: 0.3}),
             interactive: {{ this.interactive_json }},
             attribution: {{ this.attribution_json }},
@@ -1052,10 +1053,19 @@ class StaticGeoJson(Layer):
         show: bool = True,
         interactive: bool = False,
         attribution: str = "",
+        same_data_as: StaticGeoJson | None = None,
     ) -> None:
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "StaticGeoJson"
-        self.data_json = _js_json(data)
+        # A second layer over the same features (the outlines over the offline base)
+        # reuses the first one's data instead of shipping it to the browser twice.
+        self.data_var: str
+        if same_data_as is not None:
+            self.data_var = same_data_as.data_var
+            self.data_json = ""
+        else:
+            self.data_var = f"{self.get_name()}_data"
+            self.data_json = _js_json(data)
         self.style_json = _js_json(dict(style))
         self.interactive_json = "true" if interactive else "false"
         self.attribution_json = _js_json(attribution)
@@ -1410,8 +1420,9 @@ def map_from_payload(
     fmap.default_js = [("leaflet", f"{asset_base}/leaflet/leaflet.js")]
     fmap.default_css = [("leaflet_css", f"{asset_base}/leaflet/leaflet.css")]
     fmap.add_child(MapStyleSheet())  # type: ignore[no-untyped-call]
+    base: StaticGeoJson | None = None
     if reference is not None:
-        StaticGeoJson(
+        base = StaticGeoJson(
             reference.land,
             name="Natural Earth (offline)",
             overlay=False,
@@ -1419,7 +1430,8 @@ def map_from_payload(
             interactive=False,
             # Event and mention points come from GeoNames (CC BY 4.0 asks for this credit).
             attribution="Natural Earth (public domain) | places: GeoNames (CC BY 4.0)",
-        ).add_to(fmap)
+        )
+        base.add_to(fmap)
     folium.TileLayer(
         "OpenStreetMap", name="OpenStreetMap (web tiles)", overlay=False, show=False
     ).add_to(fmap)
@@ -1429,6 +1441,7 @@ def map_from_payload(
             name="Country outlines",
             style={"color": "#5d4037", "weight": 1.2, "fill": False, "opacity": 0.9},
             interactive=True,
+            same_data_as=base,
         ).add_to(fmap)
         if reference.abl is not None:
             StaticGeoJson(

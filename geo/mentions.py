@@ -224,7 +224,8 @@ def _sequence_candidates(
         word = seq.group()
         if " " not in word and "-" not in word:
             s, e = seq.span()
-            e = _split_possessive(folded, s, e)
+            if word[-1] in "sS'":
+                e = _split_possessive(folded, s, e)
             key = word[: e - s].lower()
             hits = lookup(key)
             if not hits:
@@ -232,11 +233,11 @@ def _sequence_candidates(
                     iso = dem[key]
                     demonym_votes[iso] = demonym_votes.get(iso, 0.0) + 0.5
                 continue
-            if _short_alias(key, text[s:e], hits, g):
+            surface = text[s:e]
+            if len(key) <= 3 and _short_alias(key, surface, hits, g):
                 continue
-            out.append(
-                _Cand(s, e, key, [h[0] for h in hits], text[s:e], main=any(h[1] for h in hits))
-            )
+            idxs, main = g.hit_summary(key)
+            out.append(_Cand(s, e, key, list(idxs), surface, main=main))
             continue
         base = seq.start()
         toks = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(word)]

@@ -19,7 +19,7 @@ from geo.errors import GeoError, InputError
 from geo.events import extract_events
 from geo.export import _gc_paused
 from geo.merge import merge_events
-from geo.models import Article, Event, Mention
+from geo.models import Article, Event, Mention, Place
 
 __all__ = ["BuildReport", "add_articles", "build_store", "process_articles", "warm_up"]
 
@@ -89,12 +89,42 @@ def _process_guarded(article: Article) -> _Parsed | str:
         return " ".join(str(exc).split())
 
 
+_LEAN_PLACES: dict[tuple[object, ...], Place] = {}
+
+
+def _leaned(parsed: _Parsed) -> _Parsed:
+    """Mentions reduced to what the store keeps: no alternatives, places without their
+    shapes (a country's polygon travelled back with every mention of it)."""
+    events, mentions = parsed
+    out: list[tuple[str, Mention]] = []
+    for article_id, m in mentions:
+        p = m.place
+        key = (p.place_id, p.name, p.kind, p.country, p.lon, p.lat, p.population, p.source)
+        lean = _LEAN_PLACES.get(key)
+        if lean is None:
+            if len(_LEAN_PLACES) > 100_000:
+                _LEAN_PLACES.clear()
+            lean = _LEAN_PLACES[key] = Place(*key)
+        out.append((article_id, Mention(m.text, m.start, m.end, lean, m.score, m.reason)))
+    return events, out
+
+
+def _process_lean(article: Article) -> _Parsed:
+    return _leaned(_process_one(article))
+
+
+def _process_guarded_lean(article: Article) -> _Parsed | str:
+    parsed = _process_guarded(article)
+    return parsed if isinstance(parsed, str) else _leaned(parsed)
+
+
 def process_articles(
     articles: Sequence[Article],
     *,
     progress: Progress | None = None,
     workers: int = 1,
     skipped: dict[str, str] | None = None,
+    lean_mentions: bool = False,
 ) -> tuple[list[Event], list[tuple[str, Mention]]]:
     """Extract and merge the events of ``articles``; also return every place mention.
 
@@ -102,10 +132,17 @@ def process_articles(
     parses articles in that many processes (the merge itself is one pass).
     Without ``skipped`` the first article that fails raises InputError; with
     it, a failing article is left out and ``skipped[article_id]`` says why.
+    ``lean_mentions`` returns mentions as the store keeps them (no alternatives,
+    places without shapes): less to send back from the workers and to hold.
     """
     total = len(articles)
     per_article: list[tuple[list[Event], list[tuple[str, Mention]]]] = []
-    task = _process_one if skipped is None else _process_guarded
+    if lean_mentions:
+        task: Callable[[Article], _Parsed | str] = (
+            _process_lean if skipped is None else _process_guarded_lean
+        )
+    else:
+        task = _process_one if skipped is None else _process_guarded
     if progress is not None:
         progress(0, total)
     if workers > 1 and total > 1:
@@ -166,7 +203,7 @@ def build_store(
     # Strict: an article that fails to parse raises, nothing is written.
     skipped: dict[str, str] | None = None if strict else {}
     events, mentions = process_articles(
-        articles, progress=progress, workers=workers, skipped=skipped
+        articles, progress=progress, workers=workers, skipped=skipped, lean_mentions=True
     )
     if skipped:
         refused.extend(skipped.values())
@@ -237,7 +274,9 @@ def add_articles(
             )
         everything = [*stored, *fresh]
         skipped: dict[str, str] = {}
-        events, mentions = process_articles(everything, progress=progress, skipped=skipped)
+        events, mentions = process_articles(
+            everything, progress=progress, skipped=skipped, lean_mentions=True
+        )
         failed = [a for a in fresh if a.article_id in skipped]
         if failed:  # stored articles stay stored even if they no longer parse
             refused.extend(skipped[a.article_id] for a in failed)

@@ -278,11 +278,14 @@ def _events_frame(events: Sequence[Event]) -> gpd.GeoDataFrame:
     data["notes"] = pd.Series([_dumps(list(event.notes)) for event in events], dtype=object)
     geometry = gpd.GeoSeries([event.geometry for event in events], crs=_CRS)
     frame = gpd.GeoDataFrame(data, geometry=geometry, crs=_CRS)
-    columns = [
-        data[name].tolist() if name in _JSON_COLUMNS else [record[name] for record in records]
-        for name in EVENT_PROPERTIES
-    ]
-    frame.attrs["geo_digest"] = _digest(list(zip(*columns, strict=True)))[0]
+    scalars = [[record[name] for record in records]
+               for name in EVENT_PROPERTIES if name not in _JSON_COLUMNS]
+    texts: list[list[str]] = [data[name].tolist()
+                              for name in EVENT_PROPERTIES if name in _JSON_COLUMNS]
+    frame.attrs["geo_digest"] = _digest(
+        list(zip(*scalars, strict=True)),
+        [("\x00".join(column).encode("utf-8")) for column in texts],
+    )[0]
     return frame
 
 
@@ -296,16 +299,23 @@ _FORMAT = "geo-news events v1"
 _HTML_UNSAFE = tuple(ch.encode("utf-8") for ch in ("<", ">", "&", "\u2028", "\u2029"))
 
 
-def _digest(rows: list[tuple[Any, ...]]) -> tuple[str | None, bytes]:
-    """blake2b of the rows (str, int or None values) and the bytes it was taken of;
-    (None, b"") without orjson or for values it cannot write."""
+def _digest(
+    scalar_rows: list[tuple[Any, ...]], json_columns: list[bytes]
+) -> tuple[str | None, list[bytes]]:
+    """blake2b of the scalar columns (row tuples of str, int or None) and of the JSON
+    list columns (each the NUL-joined UTF-8 of its cells: stored text has no NUL), and
+    the byte strings it was taken of; (None, []) without orjson."""
     if _orjson is None:
-        return None, b""
+        return None, []
     try:
-        data: bytes = _orjson.dumps(rows)
+        parts = [_orjson.dumps(scalar_rows), *json_columns]
     except TypeError:
-        return None, b""
-    return hashlib.blake2b(data, digest_size=16).hexdigest(), data
+        return None, []
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part)
+        h.update(b"\x1f")
+    return h.hexdigest(), parts
 
 
 def _articles_frame(articles: Sequence[Article]) -> pd.DataFrame:
@@ -347,7 +357,7 @@ def _has_nul(values: list[str | None]) -> bool:
         return "\x00" in "\x01".join(v for v in values if v is not None)
 
 
-_MENTION_BATCH = 50_000
+_MENTION_BATCH = 100_000
 """Mentions per write: a 10,000-article store holds ~300,000, and building them as
 one frame (plus its Arrow copy) would double the build's peak memory."""
 
@@ -696,13 +706,17 @@ def read_events(
     return _decode_events(raw, store)
 
 
-def _verified_rows(store: Path) -> tuple[list[Any], Any, bool] | None:
-    """Every event row (export columns, store order), their geometries as
-    :class:`geo.export.StoredShapes`, and whether any text needs HTML escaping — if the
-    rows still match the fingerprint written with them; None otherwise."""
+def _verified_rows(store: Path) -> tuple[list[Any], list[Any], Any, bool] | None:
+    """Every event row in store order — its scalar export columns, its JSON list
+    columns as stored bytes, its geometry (for :func:`geo.export.encode_store_rows`) —
+    and whether any text needs HTML escaping, if the rows still match the fingerprint
+    written with them; None otherwise."""
     if _orjson is None:
         return None
-    names = ", ".join(f'"{name}"' for name in EVENT_PROPERTIES)
+    scalar_names = ", ".join(f'"{n}"' for n in EVENT_PROPERTIES if n not in _JSON_COLUMNS)
+    # JSON lists come back as their stored UTF-8 bytes: spliced as they are.
+    list_names = ", ".join(f'CAST("{n}" AS BLOB)' for n in EVENT_PROPERTIES
+                           if n in _JSON_COLUMNS)
     try:
         connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
         try:
@@ -713,7 +727,10 @@ def _verified_rows(store: Path) -> tuple[list[Any], Any, bool] | None:
                 return None
             with _gc_paused():
                 rows = connection.execute(
-                    f'SELECT {names} FROM "{EVENTS_LAYER}" ORDER BY "fid"'
+                    f'SELECT {scalar_names} FROM "{EVENTS_LAYER}" ORDER BY "fid"'
+                ).fetchall()
+                lists = connection.execute(
+                    f'SELECT {list_names} FROM "{EVENTS_LAYER}" ORDER BY "fid"'
                 ).fetchall()
                 blobs = [b for (b,) in connection.execute(
                     f'SELECT "geom" FROM "{EVENTS_LAYER}" ORDER BY "fid"'
@@ -722,14 +739,20 @@ def _verified_rows(store: Path) -> tuple[list[Any], Any, bool] | None:
             connection.close()
     except sqlite3.Error:
         return None
-    digest, digested = _digest(rows)
+    try:
+        json_columns = [b"\x00".join(cells) for cells in zip(*lists, strict=True)]
+    except TypeError:  # a NULL list cell: not what the writer writes
+        return None
+    if not lists:
+        json_columns = [b"" for n in EVENT_PROPERTIES if n in _JSON_COLUMNS]
+    digest, digested = _digest(rows, json_columns)
     if digest is None or digest != str(described[0]).rsplit(" ", 1)[-1]:
         return None
     shapes = stored_shapes(blobs)
     if shapes is None:
         return None
-    unsafe = any(ch in digested for ch in _HTML_UNSAFE)
-    return rows, shapes, unsafe
+    unsafe = any(ch in part for part in digested for ch in _HTML_UNSAFE)
+    return rows, lists, shapes, unsafe
 
 
 def export_geojson(
@@ -753,8 +776,9 @@ def export_geojson(
     if start is None and end is None and layers is None:
         verified = _verified_rows(store)
         if verified is not None:
-            rows, shapes, unsafe = verified
-            encoded = encode_store_rows(rows, shapes, precision=precision, escape=unsafe)
+            rows, lists, shapes, unsafe = verified
+            encoded = encode_store_rows(rows, lists, shapes, precision=precision,
+                                        escape=unsafe)
             if encoded is not None:
                 write_bytes_atomic(output, encoded[0])
                 return encoded[1]
