@@ -177,18 +177,19 @@ def _cmd_events(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from geo.cli import EXIT_OK, terminal_safe
-    from geo.export import dumps_geojson, events_to_featurecollection, write_geojson
-    from geo.store import read_events
+    from geo.export import write_bytes_atomic
+    from geo.store import store_geojson_bytes
 
     if args.start and args.end and args.start > args.end:
         raise InputError(f"--start {args.start} is after --end {args.end}; swap them")
     db = Path(args.db) if args.db else _default_db()
-    gdf = read_events(db, start=args.start, end=args.end, layers=args.layer or None)
+    data, count = store_geojson_bytes(db, start=args.start, end=args.end,
+                                      layers=args.layer or None)
     if args.output and args.output != "-":
-        n = write_geojson(gdf, args.output)
-        print(f"wrote {n} events to {args.output}", file=sys.stderr)
+        write_bytes_atomic(args.output, data)
+        print(f"wrote {count} events to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(terminal_safe(dumps_geojson(events_to_featurecollection(gdf))))
+        sys.stdout.write(terminal_safe(data.decode("utf-8")))
         sys.stdout.write("\n")
     return EXIT_OK
 
@@ -210,8 +211,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--strict", action="store_true",
                    help="fail (exit 2, store untouched) at the first bad manifest row or "
                    "article instead of skipping it")
-    p.add_argument("--workers", type=_workers, default=1,
-                   help="parse in N processes (default 1)")
+    p.add_argument("--workers", type=_workers, default=None,
+                   help="parse in N processes (default: one per available core)")
     p.set_defaults(handler=_cmd_build)
 
     p = sub.add_parser(

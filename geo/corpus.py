@@ -131,7 +131,8 @@ def _parse_published(value: str, *, today: dt.date) -> dt.date | None:
     return day
 
 
-def _resolve(folder: Path, file_name: str) -> Path:
+def _resolve(folder: Path, file_name: str, *, root: Path) -> Path:
+    """``file_name`` inside ``folder`` (whose resolved path is ``root``), or ValueError."""
     if not file_name:
         raise ValueError("empty file name")
     if _CONTROL.search(file_name):
@@ -143,7 +144,6 @@ def _resolve(folder: Path, file_name: str) -> Path:
             f"file {file_name!r} is an absolute path; name files relative to the folder"
         )
     try:
-        root = folder.resolve()
         target = (folder / rel).resolve()
     except (OSError, RuntimeError) as exc:  # name too long, symlink loop
         raise ValueError(f"file {file_name!r} cannot be resolved ({exc}); fix the row") from None
@@ -175,6 +175,7 @@ def load_corpus(
     seen_text: dict[str, int] = {}
 
     today = dt.date.today()
+    root = folder.resolve()
 
     def refuse(line: int, file_name: str, why: str) -> None:
         shown = display_name(file_name) if file_name else "(no file)"
@@ -188,7 +189,7 @@ def load_corpus(
         file_name = row.get("file", "")
         try:
             published = _parse_published(row.get("published", ""), today=today)
-            path = _resolve(folder, file_name)
+            path = _resolve(folder, file_name, root=root)
             outlet = clean_field(row.get("outlet", ""))
             title = clean_field(row.get("title", ""))
             if len(outlet) > MAX_FIELD or len(title) > MAX_FIELD:
@@ -224,7 +225,7 @@ def load_corpus(
         articles.append(
             Article(
                 article_id=art_id,
-                path=str(path.relative_to(folder.resolve())),
+                path=str(path.relative_to(root)),
                 outlet=outlet or "unknown",
                 published=published,
                 title=title,

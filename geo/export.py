@@ -1033,16 +1033,22 @@ def write_geojson(
     events: Iterable[Event] | gpd.GeoDataFrame, path: Path | str, *, precision: int = 6
 ) -> int:
     """Write the GeoJSON atomically (temp file, fsync, rename); return the feature count."""
-    streamed = None
-    if isinstance(events, gpd.GeoDataFrame):
-        streamed = _streamed(events, _check_precision(precision))
-    if streamed is not None:
-        data, count = streamed
-    else:
-        fc = events_to_featurecollection(events, precision=precision)
-        data, count = _geojson_bytes(fc), len(fc["features"])
+    data, count = geojson_bytes(events, precision=precision)
     write_bytes_atomic(path, data)
     return count
+
+
+def geojson_bytes(
+    events: Iterable[Event] | gpd.GeoDataFrame, *, precision: int = 6
+) -> tuple[bytes, int]:
+    """The UTF-8 text :func:`write_geojson` writes, and the feature count: one encoder
+    for files, downloads and stdout, so they never drift apart."""
+    if isinstance(events, gpd.GeoDataFrame):
+        streamed = _streamed(events, _check_precision(precision))
+        if streamed is not None:
+            return streamed
+    fc = events_to_featurecollection(events, precision=precision)
+    return _geojson_bytes(fc), len(fc["features"])
 
 
 def write_bytes_atomic(path: Path | str, data: bytes) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import gc
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,14 @@ from geo.export import _gc_paused
 from geo.merge import merge_events
 from geo.models import Article, Event, Mention, Place
 
-__all__ = ["BuildReport", "add_articles", "build_store", "process_articles", "warm_up"]
+__all__ = [
+    "BuildReport",
+    "add_articles",
+    "build_store",
+    "default_workers",
+    "process_articles",
+    "warm_up",
+]
 
 Progress = Callable[[int, int], None]
 
@@ -53,6 +62,23 @@ def warm_up() -> None:
     import datetime as dt
 
     _process_one(Article("warm-up", "", "", dt.date(2024, 1, 1), "", _WARM_TEXT))
+
+
+_POOL_MIN_ARTICLES = 64
+"""Below this many articles one process wins: parsing them takes less time (a few
+tenths of a second) than starting and feeding a pool."""
+
+
+def default_workers(total: int) -> int:
+    """Worker processes for ``total`` articles: one per core this process may use,
+    or one for small corpora."""
+    if total < _POOL_MIN_ARTICLES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores)
 
 
 def _chunksize(total: int, workers: int) -> int:
@@ -135,6 +161,22 @@ def process_articles(
     ``lean_mentions`` returns mentions as the store keeps them (no alternatives,
     places without shapes): less to send back from the workers and to hold.
     """
+    reports, mentions = _parse_articles(
+        articles, progress=progress, workers=workers, skipped=skipped,
+        lean_mentions=lean_mentions,
+    )
+    return merge_events(reports), mentions
+
+
+def _parse_articles(
+    articles: Sequence[Article],
+    *,
+    progress: Progress | None,
+    workers: int,
+    skipped: dict[str, str] | None,
+    lean_mentions: bool,
+) -> tuple[list[Event], list[tuple[str, Mention]]]:
+    """Every article's own events (not merged yet) and mentions, in article order."""
     total = len(articles)
     per_article: list[tuple[list[Event], list[tuple[str, Mention]]]] = []
     if lean_mentions:
@@ -177,7 +219,48 @@ def process_articles(
     events = [e for evs, _ in per_article for e in evs]
     mentions = [m for _, ms in per_article for m in ms]
     del per_article
-    return merge_events(events), mentions
+    return events, mentions
+
+
+_PENDING_REPORTS: list[Event] = []
+"""The reports a forked merge process inherits (set just before the fork)."""
+
+
+def _merge_pending() -> list[Event]:
+    return merge_events(_PENDING_REPORTS)
+
+
+class _MergeElsewhere:
+    """A merge running in a forked process while the caller writes the store.
+
+    Calling the object waits for the merged events. The child inherits the
+    reports through fork (nothing is pickled on the way in); only the merged
+    events, a fraction of the reports, come back.
+    """
+
+    def __init__(self, reports: list[Event]) -> None:
+        global _PENDING_REPORTS
+        _PENDING_REPORTS = reports
+        try:
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("fork")
+            )
+            self._future = self._pool.submit(_merge_pending)  # forks here
+        finally:
+            _PENDING_REPORTS = []
+        self.events: list[Event] | None = None
+
+    def __call__(self) -> list[Event]:
+        if self.events is None:
+            try:
+                self.events = self._future.result()
+            finally:
+                self._pool.shutdown()
+        return self.events
+
+    def cancel(self) -> None:
+        """Stop waiting (the write failed); the child exits when its merge ends."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def build_store(
@@ -186,12 +269,14 @@ def build_store(
     *,
     strict: bool = False,
     progress: Progress | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> BuildReport:
     """Read the corpus at ``seeds_dir`` and replace the store at ``db`` with its events.
 
     Bad manifest rows are refused (listed in the report) unless ``strict``, in
     which case the first one raises ManifestError and nothing is written.
+    ``workers=None`` picks :func:`default_workers` for the corpus size (the CLI
+    does; a multithreaded caller such as the app should not fork, so 1 is the default).
     """
     from geo.store import write_store
 
@@ -202,7 +287,9 @@ def build_store(
         raise InputError(f"no usable articles, store left unchanged ({reason})")
     # Strict: an article that fails to parse raises, nothing is written.
     skipped: dict[str, str] | None = None if strict else {}
-    events, mentions = process_articles(
+    if workers is None:
+        workers = default_workers(len(articles))
+    reports, mentions = _parse_articles(
         articles, progress=progress, workers=workers, skipped=skipped, lean_mentions=True
     )
     if skipped:
@@ -210,8 +297,21 @@ def build_store(
         articles = [a for a in articles if a.article_id not in skipped]
         if not articles:
             raise InputError(f"no usable articles, store left unchanged ({refused[0]})")
-    write_store(db, articles=articles, events=events, mentions=mentions)
-    return BuildReport(articles=len(articles), events=len(events), refused=refused)
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # The merge runs on the second core while this one writes the articles
+        # and mentions layers (10,000 articles: about 2.5 s off the build).
+        merged = _MergeElsewhere(reports)
+        del reports
+        try:
+            write_store(db, articles=articles, events=merged, mentions=mentions)
+        finally:
+            merged.cancel()
+        n_events = len(merged())
+    else:
+        events = merge_events(reports)
+        write_store(db, articles=articles, events=events, mentions=mentions)
+        n_events = len(events)
+    return BuildReport(articles=len(articles), events=n_events, refused=refused)
 
 
 def _text_key(text: str) -> str:

@@ -186,6 +186,42 @@ def test_build_store_and_rebuild_keeps_ids(tmp_path: Path) -> None:
     assert len(read_articles(db)) == 5
 
 
+def test_parallel_build_writes_the_same_store(tmp_path: Path) -> None:
+    """Two workers and the merge in a forked process (overlapping the write) give
+    the same tables, row for row, as one process, and the same export bytes."""
+    import pyogrio
+
+    from geo.store import store_geojson_bytes
+
+    one, two = tmp_path / "one.gpkg", tmp_path / "two.gpkg"
+    a = build_store(SEEDS, one, workers=1)
+    b = build_store(SEEDS, two, workers=2)
+    assert (a.articles, a.events) == (b.articles, b.events) == (5, a.events)
+    for layer in ("events", "articles", "mentions"):
+        left = pyogrio.read_dataframe(one, layer=layer)
+        right = pyogrio.read_dataframe(two, layer=layer)
+        assert len(left) > 0 and left.equals(right), layer
+    assert store_geojson_bytes(one) == store_geojson_bytes(two)
+
+
+def test_deferred_events_that_fail_leave_the_previous_store(tmp_path: Path) -> None:
+    """write_store may take the events as a callable (the build's overlapped merge);
+    when it raises after the other layers are written, nothing of it lands."""
+    from geo.store import write_store
+
+    db = tmp_path / "store.gpkg"
+    build_store(SEEDS, db)
+    before = db.read_bytes()
+
+    def broken() -> list[Event]:
+        raise InputError("the merge failed")
+
+    with pytest.raises(InputError, match="the merge failed"):
+        write_store(db, articles=load_corpus(SEEDS), events=broken)
+    assert db.read_bytes() == before
+    assert {p.name for p in tmp_path.iterdir()} <= {"store.gpkg", "store.gpkg.lock"}  # no temp
+
+
 def test_failed_build_leaves_the_previous_store(tmp_path: Path) -> None:
     db = tmp_path / "store.gpkg"
     build_store(SEEDS, db)

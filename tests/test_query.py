@@ -175,6 +175,14 @@ def test_csv_has_one_row_per_event_and_defuses_formulas(events: gpd.GeoDataFrame
     assert buildup["geometry_wkt"].startswith("LINESTRING")
 
 
+def test_csv_columns_keep_every_geojson_property() -> None:
+    """The CSV adds columns (outlets, lon/lat, WKT) but must never drop a property
+    the GeoJSON export has: a new event field has to reach both downloads."""
+    from geo.export import EVENT_PROPERTIES
+
+    assert set(EVENT_PROPERTIES) <= set(query.CSV_COLUMNS)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     starts=st.lists(st.integers(0, 60), min_size=1, max_size=12),
