@@ -12,10 +12,11 @@ Figures (issue 5, targets at 100,000 events):
 * ``export``: a full RFC 7946 export to a file (encode, fsync, atomic rename),
   two ways that write the same bytes (checked every run):
   :func:`geo.store.export_geojson` (rows read straight from SQLite, verified
-  against the store's fingerprint, JSON lists spliced as stored) and
-  ``read_events`` + :func:`geo.export.write_geojson` (what ``geo export -o`` calls
-  today), with its read/write split; and ``geo export -o`` in a fresh process
-  (start-up and imports included). Target under 2 s.
+  against the store's fingerprint, JSON lists spliced as stored; what ``geo
+  export -o`` calls) and ``read_events`` + :func:`geo.export.write_geojson` (the
+  standard path, taken for filtered exports), with its read/write split; and
+  ``geo export -o`` in a fresh process (start-up and imports included). Target
+  under 2 s.
 
 Each figure is the median of ``--runs`` runs; CPU time of this process is
 reported beside wall time because the machine may be shared.
@@ -64,13 +65,13 @@ def bench(events: int, *, runs: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="geo-bench-export-") as tmp:
         out = Path(tmp) / "all.geojson"
         for _ in range(runs):
-            # What `geo export -o` could call: store.export_geojson (verified fast path).
+            # What `geo export -o` calls: store.export_geojson (verified fast path).
             wall, cpu, _ = _timed(lambda: store.export_geojson(path, out))
             fast_w.append(wall)
             fast_c.append(cpu)
             size = out.stat().st_size
             fast_bytes = out.read_bytes()
-            # What `geo export -o` calls today: read_events + write_geojson.
+            # The standard path (filtered exports): read_events + write_geojson.
             t0, c0 = time.perf_counter(), time.process_time()
             frame = store.read_events(path)
             t1 = time.perf_counter()
