@@ -458,6 +458,8 @@ def _write_text_layers(
         pyogrio.write_dataframe(
             frame, tmp, layer=MENTIONS_LAYER, driver="GPKG", geometry_type="Point",
             use_arrow=_USE_ARROW, append=start > 0,
+            # Read per article, never by area: an R-tree would only slow the write.
+            layer_options=None if start > 0 else {"SPATIAL_INDEX": "NO"},
         )
         del frame
 
