@@ -671,18 +671,22 @@ def _valid(cand: _Cand) -> bool:
     return cand.precision != "day" or cand.date == cand.date_end
 
 
-def find_dates(text: str, *, published: dt.date | None) -> list[DateMention]:
+def find_dates(
+    text: str, *, published: dt.date | None, index: WordIndex | None = None
+) -> list[DateMention]:
     """Every date expression in ``text``, resolved against ``published``.
 
     Sorted by start and non-overlapping (the longest reading wins). Without a
     publication date only expressions that carry their own year resolve.
     Never raises on any string: an expression that cannot be resolved
-    (impossible day, date out of range) is skipped.
+    (impossible day, date out of range) is skipped. ``index`` is the
+    :class:`~geo.scan.WordIndex` of ``text`` if the caller has one.
     """
     if isinstance(published, dt.datetime):
         published = published.date()
     cands: list[tuple[_Cand, int]] = []
-    index = WordIndex(text)
+    if index is None or index.text != text:
+        index = WordIndex(text)
     anchored = _anchored_rules()
     for rank, (pattern, starts) in enumerate(zip(anchored.patterns, anchored.starts(index),
                                                  strict=True)):

@@ -2324,6 +2324,7 @@ def extract_events(
         text, published=article.published
     )
     ftext = gz.fold(text)
+    index = WordIndex(ftext)
     ctx = _Ctx(
         article=article,
         text=text,
@@ -2331,10 +2332,12 @@ def extract_events(
         rules=rules,
         sentences=split_sentences(text),
         mentions=sorted(ms, key=lambda m: m.start),
-        dates=find_dates(text, published=article.published),
+        # ASCII text folds to itself: one word index serves both stages.
+        dates=find_dates(text, published=article.published,
+                         index=index if ftext is text else None),
         actors=[],
         focus=[],
-        index=WordIndex(ftext),
+        index=index,
     )
     ctx.actors = _find_actors(ftext, ctx.mentions, rules, article.published, index=ctx.index)
     ctx.focus = _focus(ctx, focus_countries)
