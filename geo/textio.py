@@ -474,7 +474,9 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
-            self._title.append(data)
+            # "<title><script>...</script>": script or style text is no title.
+            if all(t == "head" for t in self._skip):
+                self._title.append(data)
         elif not self._skip:
             self._current.append(data)
 
