@@ -30,7 +30,7 @@ import unicodedata
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast, get_args
 
 import marisa_trie
 import numpy as np
@@ -52,19 +52,9 @@ COMMON_WORDS = DATA_DIR / "common_words.txt"
 
 _INDEX_VERSION = "6"
 
-KINDS: tuple[PlaceKind, ...] = (
-    "country",
-    "capital",
-    "city",
-    "town",
-    "village",
-    "region",
-    "area",
-    "line",
-    "crossing",
-    "lake",
-    "site",
-)
+# The kinds in the order of geo.models.PlaceKind; the compiled index stores a
+# place's kind as its position here, and records the list to check it on load.
+KINDS: tuple[PlaceKind, ...] = get_args(PlaceKind)
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 
 # ---------------------------------------------------------------------------
@@ -120,13 +110,23 @@ class _FoldTable(dict[int, int]):
 
 
 _FOLD = _FoldTable()
+# The characters folding can change: everything outside ASCII, and the ASCII ones
+# the table maps (the backtick). Translating only their runs gives the same string
+# as translating the whole text, without a table lookup per ASCII character.
+_FOLDABLE_RUNS = re.compile(
+    "[^" + "".join(f"\\x{c:02x}" for c in range(128) if _FOLD[c] == c) + "]+"
+)
+
+
+def _fold_run(m: re.Match[str]) -> str:
+    return m.group().translate(_FOLD)
 
 
 def fold(text: str) -> str:
     """Strip diacritics and unify dashes/quotes, keeping ``len(text)`` unchanged."""
     if text.isascii():
         return text
-    return text.translate(_FOLD)
+    return _FOLDABLE_RUNS.sub(_fold_run, text)
 
 
 _WS = re.compile(r"\s+")
@@ -497,6 +497,7 @@ def _build_index(cache: Path, fingerprint: str) -> None:
                 "countries": countries,
                 "admin1": [_ADMIN1.get(pid, "") for pid in ids],
                 "phrases": sorted(phrases),
+                "kinds": list(KINDS),
             },
             ensure_ascii=False,
         ),
@@ -510,6 +511,19 @@ def _build_index(cache: Path, fingerprint: str) -> None:
     for old in cache.glob("gazetteer-*"):
         if old != target:  # indexes of older data; open mmaps survive unlinking
             shutil.rmtree(old, ignore_errors=True)
+
+
+class Columns(NamedTuple):
+    """The record columns as plain lists, for loops that read many records: one
+    list index instead of a method call per field."""
+
+    countries: list[str]
+    admin1: list[str]
+    population: list[int]
+    kind: list[int]  # index into KINDS
+    flags: list[int]
+    lon: list[float]
+    lat: list[float]
 
 
 class Gazetteer:
@@ -537,13 +551,35 @@ class Gazetteer:
         self._countries: list[str] = rec["countries"]
         self.curated_phrases: list[str] = rec.get("phrases", [])
         self._admin1: list[str] = rec.get("admin1", [""] * len(self._ids))
+        if tuple(rec.get("kinds", KINDS)) != KINDS:
+            raise GazetteerError(
+                f"{directory}: gazetteer index built for other place kinds; "
+                "delete the folder to rebuild it"
+            )
         self._by_id: dict[str, int] | None = None
+        self.columns = Columns(
+            self._countries, self._admin1, self._pop, self._kind, self._flags, self._lon, self._lat
+        )
         # Memos of document-independent scores, filled by the geoparser.
         self.priors: dict[int, float] = {}
         self.ranked: dict[str, list[int]] = {}
         self._places: dict[int, Place] = {}
         self._hits: dict[str, tuple[tuple[int, bool], ...]] = {}
+        # The memo behind :meth:`hits`, for the geoparser's inner loop to read
+        # first (a missing key still goes through :meth:`hits`).
+        self.hit_memo = self._hits
         self._summaries: dict[str, tuple[tuple[int, ...], bool]] = {}
+        self._phrase_starts: dict[str, bool] = {}
+        self._prefix_memo: dict[str, bool] = {}
+        # Likewise for :meth:`hit_summary` and :meth:`starts_phrase`.
+        self.summary_memo = self._summaries
+        self.phrase_start_memo = self._phrase_starts
+        # Document-independent facts the geoparser derives from names (see
+        # geo/mentions.py), memoised here so they live as long as the index.
+        self.key_facts: dict[str, tuple[bool, bool, bool, bool, bool, bool]] = {}
+        self.upper_names: dict[str, bool] = {}
+        self.place_words: dict[str, bool] = {}
+        self.key_votes: dict[str, str | None] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -585,6 +621,33 @@ class Gazetteer:
             found = self._hits[key] = tuple(self.lookup_main(key))
         return found
 
+    def has_prefix(self, head: str) -> bool:
+        """Whether some key starts with ``head``, memoised (the geoparser asks with
+        a word, a separator and the next word's first letter: "united s")."""
+        found = self._prefix_memo.get(head)
+        if found is None:
+            if len(self._prefix_memo) >= self._HITS_MEMO_MAX:
+                self._prefix_memo.clear()
+            found = next(self._trie.iterkeys(head), None) is not None
+            self._prefix_memo[head] = found
+        return found
+
+    def starts_phrase(self, word: str) -> bool:
+        """Whether some key continues ``word`` with a space or hyphen ("new" ->
+        "new york"), memoised per word: the geoparser skips the prefix search for
+        the many capitalised words that cannot start a multi-word name."""
+        found = self._phrase_starts.get(word)
+        if found is None:
+            if len(self._phrase_starts) >= self._HITS_MEMO_MAX:
+                self._phrase_starts.clear()
+            trie = self._trie
+            found = (
+                next(trie.iterkeys(word + " "), None) is not None
+                or next(trie.iterkeys(word + "-"), None) is not None
+            )
+            self._phrase_starts[word] = found
+        return found
+
     def hit_summary(self, key: str) -> tuple[tuple[int, ...], bool]:
         """(record indices, whether any has ``key`` as its main name), memoised."""
         found = self._summaries.get(key)
@@ -598,6 +661,10 @@ class Gazetteer:
     # -- record access ----------------------------------------------------
     def place_id(self, idx: int) -> str:
         return self._ids[idx]
+
+    def name_of(self, idx: int) -> str:
+        """The record's main name (``place(idx).name`` without building the Place)."""
+        return self._names[idx]
 
     def country_of(self, idx: int) -> str:
         return self._countries[idx]

@@ -24,11 +24,12 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+import operator
 import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -79,8 +80,24 @@ _LO = "a-z\u0430-\u045f"
 _TOKEN = rf"(?:[A-Z]\.){{2,}}|[{_UP}][{_UP}{_LO}0-9]*(?:'[{_UP}{_LO}]+)*"
 
 
+# The first token of a run, written to start with a character class so the
+# regex engine can skip ahead to capitals (a leading lookbehind made it try every
+# position): the same matches as ``(?<![\w.])(?:_TOKEN)``.
+_FIRST_TOKEN = (
+    rf"[{_UP}](?<![\w.][{_UP}])"
+    rf"(?:(?<=[A-Z])\.(?:[A-Z]\.)+|[{_UP}{_LO}0-9]*(?:'[{_UP}{_LO}]+)*)"
+)
+
+
 @functools.cache
 def _seq_re() -> re.Pattern[str]:
+    conn = "|".join(sorted(_rules().connectors, key=len, reverse=True))
+    return re.compile(rf"{_FIRST_TOKEN}(?:(?: |-| (?:{conn}) )(?:{_TOKEN}))*")
+
+
+@functools.cache
+def _seq_re_reference() -> re.Pattern[str]:
+    """The plain form of :func:`_seq_re`, kept for the equivalence test."""
     conn = "|".join(sorted(_rules().connectors, key=len, reverse=True))
     return re.compile(rf"(?<![\w.])(?:{_TOKEN})(?:(?: |-| (?:{conn}) )(?:{_TOKEN}))*")
 
@@ -90,21 +107,47 @@ _SENT_END = set(".!?:;\n\r\u2029")
 _OPENERS = set("\"'([{\u201c\u2018\u00ab*#>-\u2014\u2013 \t")
 
 
-@dataclass
+_NO_QUAL: Any = object()  # a candidate's qualifier, not read yet
+
+
 class _Cand:
-    start: int
-    end: int
-    key: str
-    idxs: list[int]
-    surface: str
-    main: bool = True  # matched some record's main name, not only an alternate
-    locative: bool = False  # preceded by "in", "near", "from"...
-    context: str = "capitalised"  # capitalised | initial | headline | caps | dateline | phrase
-    place: Place | None = None  # set for phrase mentions built directly
-    score: float = 0.0
-    reason: str = ""
-    alternatives: tuple[str, ...] = ()
-    notes: list[str] = field(default_factory=list)
+    """A place candidate of one document (a plain slotted class: thousands are made
+    per megabyte, and a hand-written constructor is about twice as fast)."""
+
+    __slots__ = ("alternatives", "context", "end", "idxs", "key", "locative", "main",
+                 "notes", "place", "qual", "reason", "score", "scored", "start", "surface")
+
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        key: str,
+        idxs: Sequence[int],
+        surface: str,
+        main: bool = True,
+        context: str = "capitalised",
+        place: Place | None = None,
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.key = key
+        self.idxs = idxs
+        self.surface = surface
+        self.main = main  # matched some record's main name, not only an alternate
+        # Preceded by "in", "near"...; None: not read yet (see _filter).
+        self.locative: bool | None = False
+        # capitalised | initial | headline | caps | dateline | phrase
+        self.context = context
+        self.place = place  # set for phrase mentions built directly
+        self.score = 0.0
+        self.reason = ""
+        self.alternatives: tuple[str, ...] = ()
+        self.notes: tuple[str, ...] = ()
+        self.qual: Any = _NO_QUAL  # (country, admin1) named right after it, read once
+        self.scored: _Scored | None = None  # the outcome its reason is written from
+
+    def __repr__(self) -> str:
+        return f"_Cand({self.surface!r}, {self.start}, {self.end}, {self.context})"
 
 
 def _is_initial(text: str, start: int) -> bool:
@@ -125,35 +168,43 @@ def _is_initial(text: str, start: int) -> bool:
     return ch in '"\u201d' and i >= 1 and text[i - 1] in ".!?"
 
 
-@functools.lru_cache(maxsize=2)
-def _newlines(text: str) -> list[int]:
-    """Positions of the line breaks of ``text``, computed once per document."""
-    return [m.start() for m in re.finditer("\n", text)]
-
-
-def _line_bounds(text: str, pos: int) -> tuple[int, int]:
-    # Bisect a per-document index: rfind/find from every candidate was
-    # quadratic on a single multi-megabyte line (issue 6).
-    breaks = _newlines(text)
-    i = bisect.bisect_left(breaks, pos)
-    return (breaks[i - 1] + 1 if i else 0), (breaks[i] if i < len(breaks) else len(text))
-
-
 _WORD = re.compile(r"[^\W\d_]{4,}")
 
 
-def _line_style(text: str, pos: int, cache: dict[int, str] | None = None) -> str:
-    """'caps' for ALL-CAPS lines, 'headline' for Title Case lines, else ''."""
-    s, e = _line_bounds(text, pos)
-    if cache is not None:
-        if s not in cache:
-            cache[s] = _line_style_of(text, s, e)
-        return cache[s]
-    return _line_style_of(text, s, e)
+_LETTER_BYTES = bytes(97 if chr(c).isalpha() and c < 128 else 32 for c in range(256))
+_CASE_BYTES = bytes(
+    (65 if chr(c).isupper() else 97) if chr(c).isalpha() and c < 128 else 32 for c in range(256)
+)
+# A character outside ASCII that _WORD counts as a letter.
+_NON_ASCII_LETTER = re.compile(r"[^\x00-\x7f](?<=[^\W\d_])")
 
 
 def _line_style_of(text: str, s: int, e: int) -> str:
-    words = _WORD.findall(text[s : min(e, s + 400)])
+    seg = text[s : min(e, s + 400)]
+    # Most lines are prose. Where every letter is ASCII, the number of words
+    # (runs of 4+ letters) and a bound on the capitalised ones are byte counts:
+    # each word follows a non-letter (or starts the line) and each capitalised
+    # one starts with an upper-case letter after a non-letter. Other characters
+    # become "?" (one byte each), a non-letter, as they are for _WORD.
+    if seg.isascii():
+        raw = seg.encode("ascii")
+    elif _NON_ASCII_LETTER.search(seg) is None:
+        raw = seg.encode("ascii", "replace")
+    else:
+        return _line_style_words(seg)
+    letters = raw.translate(_LETTER_BYTES)
+    n_words = letters.count(b" aaaa") + letters.startswith(b"aaaa")
+    if n_words < 3:
+        return ""
+    cases = raw.translate(_CASE_BYTES)
+    # All-capitals words are capitalised too, so below 60 % neither style holds.
+    if (cases.count(b" A") + cases.startswith(b"A")) / n_words < 0.6:
+        return ""
+    return _line_style_words(seg)
+
+
+def _line_style_words(seg: str) -> str:
+    words = _WORD.findall(seg)
     if len(words) < 3:
         return ""
     upper = sum(map(str.isupper, words))
@@ -167,6 +218,15 @@ def _line_style_of(text: str, s: int, e: int) -> str:
 
 def _prev_word(text: str, start: int) -> str:
     """The word before ``start`` when only spaces (and an optional full stop) part them."""
+    # The usual case, "word Name": one space, then letters back to the previous
+    # space. Anything else (no space near, punctuation, a full stop) takes the
+    # character-by-character scan below.
+    if start >= 2 and text[start - 1] == " ":
+        j = text.rfind(" ", max(0, start - 48), start - 1)
+        if j >= 0:
+            word = text[j + 1 : start - 1]
+            if word.isalpha():
+                return word
     i = start - 1
     if i < 0 or not text[i].isspace():
         return ""
@@ -180,9 +240,20 @@ def _prev_word(text: str, start: int) -> str:
     return text[j + 1 : i + 1]
 
 
-def _next_token(text: str, end: int) -> str:
-    m = re.match(r" ([^\W\d_][\w'-]*)", text[end : end + 40])
-    return m.group(1) if m else ""
+_NEXT_TOKEN = re.compile(r" ([^\W\d_][\w'-]*)")
+
+
+def _line_start_blank(text: str, start: int) -> bool:
+    """Only blanks between the line start and ``start`` (scan back, not slice: issue 6)."""
+    i = start - 1
+    while i >= 0 and text[i] != "\n" and text[i].isspace():
+        i -= 1
+    return i < 0 or text[i] == "\n"
+
+
+_DATELINE_AFTER = re.compile(r"\s*(?:,|\(|\u2014|--|-)")
+_PERSON_APPOSITION = re.compile(r",\s+(?:a|an|the|his|her)\s")
+_COUNTRY_AFTER = re.compile(r", ([A-Z][\w]+(?: [A-Z][\w]+)?)")
 
 
 # ---------------------------------------------------------------------------
@@ -214,20 +285,32 @@ def _sequence_candidates(
 ) -> list[_Cand]:
     """Gazetteer names among runs of capitalised words, longest match first.
 
-    Single words (most runs) take a fast path: one trie lookup. Capitalised
-    words that are demonyms vote for their country in ``demonym_votes``.
+    Single words (most runs) take a fast path: one memoised lookup. In longer
+    runs, a token that no multi-word name starts with ("The", "Police") is
+    looked up alone; only the others pay for the trie's prefix search.
+    Capitalised words that are demonyms vote for their country in
+    ``demonym_votes``.
     """
     out: list[_Cand] = []
+    append = out.append
     dem = gz.demonyms()
     lookup = g.hits
+    memo = g.hit_memo
+    summary = g.hit_summary
+    summaries = g.summary_memo
+    runs: dict[str, _RunMatches] = {}  # per document: runs repeat ("Prime Minister X")
     for seq in _seq_re().finditer(folded):
         word = seq.group()
         if " " not in word and "-" not in word:
             s, e = seq.span()
             if word[-1] in "sS'":
                 e = _split_possessive(folded, s, e)
-            key = word[: e - s].lower()
-            hits = lookup(key)
+                key = word[: e - s].lower()
+            else:
+                key = word.lower()
+            hits = memo.get(key)
+            if hits is None:
+                hits = lookup(key)
             if not hits:
                 if demonym_votes is not None and key in dem:
                     iso = dem[key]
@@ -236,49 +319,102 @@ def _sequence_candidates(
             surface = text[s:e]
             if len(key) <= 3 and _short_alias(key, surface, hits, g):
                 continue
-            idxs, main = g.hit_summary(key)
-            out.append(_Cand(s, e, key, list(idxs), surface, main=main))
+            summ = summaries.get(key)
+            idxs, main = summ if summ is not None else summary(key)
+            append(_Cand(s, e, key, idxs, surface, main=main))
             continue
         base = seq.start()
-        toks = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(word)]
-        low = word.lower()
-        spaced = low.replace("-", " ")
-        # A match must end where a token ends (or before its possessive 's).
-        ends: dict[int, int] = {}
-        for n, (_, te) in enumerate(toks):
-            ends[te] = n + 1
-            if low[te - 2 : te] == "'s":
-                ends[te - 2] = n + 1
-        # Connectors are lower-case words between tokens; tokens are capitalised.
-        i = 0
-        while i < len(toks):
-            found = None
-            rel = toks[i][0]
-            best = ""
-            for variant in (low, spaced):
-                for k in g.prefixes(variant, start=rel):
+        run = text[base : seq.end()]
+        found = runs.get(run)
+        if found is None:
+            found = runs[run] = _run_matches(word, run, g)
+        matches, votes = found
+        for rel, e_rel, key, idxs, main in matches:
+            append(_Cand(base + rel, base + e_rel, key, idxs, run[rel:e_rel], main=main))
+        if demonym_votes is not None:
+            for iso in votes:
+                demonym_votes[iso] = demonym_votes.get(iso, 0.0) + 0.5
+    return out
+
+
+_RunMatches = tuple[list[tuple[int, int, str, tuple[int, ...], bool]], list[str]]
+
+
+def _run_matches(word: str, run: str, g: gz.Gazetteer) -> _RunMatches:
+    """Names in a run of several capitalised words (``word`` folded, ``run`` as
+    written), longest first: (start, end, key, records, main) relative to the run,
+    and the countries of the demonyms among the words left over."""
+    dem = gz.demonyms()
+    lookup = g.hits
+    hit_memo = g.hit_memo
+    summary = g.hit_summary
+    starts_phrase = g.starts_phrase
+    start_memo = g.phrase_start_memo
+    has_prefix = g.has_prefix
+    prefixes = g.prefixes
+    matches: list[tuple[int, int, str, tuple[int, ...], bool]] = []
+    votes: list[str] = []
+    toks = [m.span() for m in _TOKEN_RE.finditer(word)]
+    low = word.lower()
+    hyphen = "-" in word
+    spaced = low.replace("-", " ") if hyphen else low
+    # A match must end where a token ends (or before its possessive 's).
+    ends: dict[int, int] = {}
+    for n, (_, te) in enumerate(toks):
+        ends[te] = n + 1
+        if low[te - 2 : te] == "'s":
+            ends[te - 2] = n + 1
+    # Connectors are lower-case words between tokens; tokens are capitalised.
+    i = 0
+    n_toks = len(toks)
+    while i < n_toks:
+        rel, te = toks[i]
+        tok = low[rel:te]
+        best = ""
+        # A name longer than this token runs on into the next one, so it starts
+        # with this token, the separator and the next token's first letter.
+        starts = start_memo.get(tok) if i + 1 < n_toks else False
+        if starts is None:
+            starts = starts_phrase(tok)
+        if (
+            starts
+            and (
+                has_prefix(low[rel : toks[i + 1][0] + 1])
+                or (hyphen and has_prefix(spaced[rel : toks[i + 1][0] + 1]))
+            )
+        ):
+            for k in prefixes(low, start=rel):
+                if len(k) > len(best) and rel + len(k) in ends:
+                    best = k
+            if hyphen:  # the spaced variant differs only around hyphens
+                for k in prefixes(spaced, start=rel):
                     if len(k) > len(best) and rel + len(k) in ends:
                         best = k
-            if best:
-                j = ends[rel + len(best)]
-                s, e = base + rel, base + rel + len(best)
-                found = (j, s, e, best, lookup(best))
-            if found is None:
-                if demonym_votes is not None:
-                    tok = folded[toks[i][0] : toks[i][1]].lower()
-                    if tok in dem:
-                        demonym_votes[dem[tok]] = demonym_votes.get(dem[tok], 0.0) + 0.5
-                i += 1
-                continue
-            j, s, e, key, hits = found
-            if _short_alias(key, text[s:e], hits, g):
-                i += 1  # "US" yes, "Us" no; "Niš" (a main name) yes
-                continue
-            out.append(
-                _Cand(s, e, key, [h[0] for h in hits], text[s:e], main=any(h[1] for h in hits))
-            )
-            i = j
-    return out
+        else:
+            # No name runs on past this token: only the token itself or the token
+            # before its possessive can match.
+            hits = hit_memo.get(tok)
+            if hits is None:
+                hits = lookup(tok)
+            if hits:
+                best = tok
+            elif low[te - 2 : te] == "'s" and lookup(tok[:-2]):
+                best = tok[:-2]
+        if not best:
+            # A left-over word may be a demonym ("Serbian" in "Serbian Defence
+            # Minister"): a vote for its country.
+            if tok in dem:
+                votes.append(dem[tok])
+            i += 1
+            continue
+        e_rel = rel + len(best)
+        if len(best) <= 3 and _short_alias(best, run[rel:e_rel], lookup(best), g):
+            i += 1  # "US" yes, "Us" no; "Niš" (a main name) yes
+            continue
+        idxs, main = summary(best)
+        matches.append((rel, e_rel, best, idxs, main))
+        i = ends[e_rel]
+    return matches, votes
 
 
 # ---------------------------------------------------------------------------
@@ -352,8 +488,22 @@ def _direction_before() -> re.Pattern[str]:
     )
 
 
+def _hot_near(lower: str, start: int, end: int, hot: list[int] | None) -> bool:
+    """A hot word starts between 60 characters before ``start`` and 100 after
+    ``end``: looked up in ``hot`` (the starts of every hot word of the text) when
+    given, else searched for in that window only."""
+    if hot is not None:
+        k = bisect.bisect_left(hot, start - 60)
+        return k < len(hot) and hot[k] <= end + 100
+    found = _HOT_WORDS.search(lower, max(0, start - 60), end + 100 + _HOT_MAX)
+    return found is not None and found.start() <= end + 100
+
+
 _BORDER_LINKS = frozenset({"with", "of", "between", "to", "the"})
-_HOT_WORDS = re.compile(r"border|boundar|frontier|north|south|east|west|central")
+_JOINED = re.compile(r"(?:-| and | ?/ ?)")
+_HOT_LIST = ("border", "boundar", "frontier", "north", "south", "east", "west", "central")
+_HOT_WORDS = re.compile("|".join(_HOT_LIST))
+_HOT_MAX = max(map(len, _HOT_LIST))
 
 
 def _phrase_mentions(
@@ -369,22 +519,29 @@ def _phrase_mentions(
     countries = [c for c in cands if c.place is not None and c.place.kind == "country"]
     if not countries:
         return out
-    # Only countries with a border or direction word nearby can start a phrase.
-    hot = [m.start() for m in _HOT_WORDS.finditer(lower)]
-    if not hot:
-        return out
     by_start = {c.start: c for c in countries}
     used: set[int] = set()
+    # Only countries with a border or direction word nearby can start a phrase: one
+    # starting from 60 characters before to 100 after. With few countries, a search
+    # of each window costs less than listing the hot words of the whole text; the
+    # hot words cannot overlap one another, so a search from the window start finds
+    # the first one that list would hold there.
+    hot: list[int] | None = None
+    if len(countries) * (160 + _HOT_MAX) > len(lower):
+        hot = [m.start() for m in _HOT_WORDS.finditer(lower)]
+        if not hot:
+            return out
     for c in countries:
         assert c.place is not None
         iso = c.place.country or ""
-        k = bisect.bisect_left(hot, c.start - 60)
-        if c.start in used or k == len(hot) or hot[k] > c.end + 100:
+        if c.start in used:
+            continue
+        if not _hot_near(lower, c.start, c.end, hot):
             continue
         window = folded[max(0, c.start - 60) : c.start]
         after = folded[c.end : c.end + 60]
         # "X-Y border", "X and Y border"
-        m2 = re.match(r"^(?:-| and | ?/ ?)", after)
+        m2 = _JOINED.match(after)
         if m2:
             other = by_start.get(c.end + m2.end())
             if other is not None and other.place is not None:
@@ -434,7 +591,11 @@ def _phrase_mentions(
     return out
 
 
-_BORDER_WORD = re.compile(r"\b(?:border|boundary|frontier)s?\b")
+# ``\b(?:border|boundary|frontier)s?\b`` with the leading \b written as lookbehinds
+# after the word, so the regex engine can skip ahead to a "b" or an "f".
+_BORDER_WORD = re.compile(
+    r"(?:border|boundary|frontier)(?<!\wborder)(?<!\wboundary)(?<!\wfrontier)s?\b"
+)
 _WORD_BEFORE = re.compile(r"([a-z]+)\s+$")
 
 
@@ -477,6 +638,12 @@ def _border_place(iso: str, focus: dict[str, float], g: gz.Gazetteer) -> Place |
         place = g.border(iso, n)
         if place is not None:
             return place
+    return _country_outline(iso, g)
+
+
+@functools.lru_cache(maxsize=512)
+def _country_outline(iso: str, g: gz.Gazetteer) -> Place | None:
+    """The whole outline of a country as a line place (memoised: shapely work)."""
     country = g.country(iso)
     if country is None or country.geometry is None:
         return None
@@ -507,8 +674,10 @@ _THIRDS = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def _part_of(place: Place, direction: str, g: gz.Gazetteer) -> Place | None:
-    """ "northern Serbia": a curated area if one exists, else a third of the polygon."""
+    """ "northern Serbia": a curated area if one exists, else a third of the polygon
+    (memoised: the same place and direction give the same part)."""
     iso = place.country or ""
     curated = g.index_of(f"cur:{direction}ern-{place.name.lower()}")
     if curated is not None:
@@ -547,43 +716,107 @@ def _part_of(place: Place, direction: str, g: gz.Gazetteer) -> Place | None:
 # Pass 2: filters
 
 
+_KeyFacts = tuple[bool, bool, bool, bool, bool, bool]
+
+
+def _key_facts(key: str, idxs: Sequence[int], g: gz.Gazetteer) -> _KeyFacts:
+    """Document-independent facts about a gazetteer key, memoised on the gazetteer:
+    (strong, demonym, noise, given name, all common words or connectors,
+    country or curated). ``idxs`` are all the key's records."""
+    facts = g.key_facts.get(key)
+    if facts is not None:
+        return facts
+    rules = _rules()
+    common = gz.common_words()
+    flags, kind_of = g.flags, g.kind_of
+    strong = any(
+        flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED) or kind_of(i) in ("capital", "region")
+        for i in idxs
+    )
+    words = key.replace("-", " ").split()
+    is_given = key in rules.given_names
+    facts = (
+        strong,
+        key in gz.demonyms(),
+        all(w in common for w in words) or is_given,
+        is_given,
+        all(w in common or w in rules.connectors for w in words),
+        any(flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED) for i in idxs),
+    )
+    if len(g.key_facts) >= _MEMO_MAX:
+        g.key_facts.clear()
+    g.key_facts[key] = facts
+    return facts
+
+
+_MEMO_MAX = 200_000
+
+
+def _names_all_upper(key: str, idxs: Sequence[int], g: gz.Gazetteer) -> bool:
+    """Every record of ``key`` is named in capitals (an acronym place), memoised."""
+    found = g.upper_names.get(key)
+    if found is None:
+        found = all(g.name_of(i).isupper() for i in idxs)
+        if len(g.upper_names) >= _MEMO_MAX:
+            g.upper_names.clear()
+        g.upper_names[key] = found
+    return found
+
+
 def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list[_Cand]:
     rules = _rules()
     common = gz.common_words()
     dem = gz.demonyms()
+    titles, given, preps = rules.titles, rules.given_names, rules.prepositions
+    qualifiers, suffixes, connectors = rules.qualifiers, rules.suffixes, rules.connectors
+    cues_after, cues_before = rules.cues_after, rules.cues_before
+    name_key = gz.name_key
+    facts_memo = g.key_facts
+    next_match = _NEXT_TOKEN.match
     kept: list[_Cand] = []
     surnames: set[str] = set()
     styles: dict[int, str] = {}
-    strong_memo: dict[str, bool] = {}
+    n = len(text)
+    line_s, line_e = 0, -1  # bounds of the current line; candidates come in order
     for c in cands:
-        strong = strong_memo.get(c.key)
-        if strong is None:
-            strong = any(
-                g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED)
-                or g.kind_of(i) in ("capital", "region")
-                for i in c.idxs
-            )
-            strong_memo[c.key] = strong
-        if c.key in dem and not strong:
+        key = c.key
+        facts = facts_memo.get(key) or _key_facts(key, c.idxs, g)
+        strong, is_dem, noise, is_given, all_common, _ = facts
+        if is_dem and not strong:
             continue
-        words = c.key.replace("-", " ").split()
         # Matched only an alternate name of a minor place: translations such
         # as "White House" (Casablanca) or given names ("Jake") are not places.
-        if (
-            not strong
-            and not c.main
-            and (all(w in common for w in words) or c.key in rules.given_names)
-        ):
+        if not strong and not c.main and noise:
             continue
-        style = _line_style(text, c.start, styles)
-        dateline = _is_dateline(text, c)
+        start = c.start
+        if start > line_e or start < line_s:
+            # The line around ``start``. Candidates come in text order, so each
+            # stretch of text is scanned once (a single multi-megabyte line
+            # stays linear: issue 6).
+            if line_e < 0 or start < line_s:
+                line_s = text.rfind("\n", 0, start) + 1
+            else:  # text[line_e] is the previous line's break
+                line_s = text.rfind("\n", line_e, start) + 1
+            line_e = text.find("\n", start)
+            if line_e < 0:
+                line_e = n
+        style = styles.get(line_s)
+        if style is None:
+            style = styles[line_s] = _line_style_of(text, line_s, line_e)
+        surface = c.surface
+        upper = surface.isupper()
+        dateline = (
+            upper
+            and _line_start_blank(text, start)
+            and _DATELINE_AFTER.match(text, c.end, c.end + 40) is not None
+        )
         if (
             not strong
-            and c.surface.isupper()
-            and len(c.surface) <= 5
-            and not all(g.place(i).name.isupper() for i in c.idxs)
+            and upper
+            and len(surface) <= 5
             and style != "caps"
             and not dateline
+            and not _names_all_upper(key, c.idxs, g)
         ):
             continue  # an acronym (NATO, EULEX) that spells a village name
         if dateline:
@@ -592,95 +825,108 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
             c.context = "caps"
         elif style == "headline":
             c.context = "headline"
-        elif _is_initial(text, c.start):
-            c.context = "initial"
-        prev = _prev_word(folded, c.start)
-        prev_key = prev.lower()
-        c.locative = prev_key in rules.prepositions and prev_key != "of"
-        nxt = _next_token(folded, c.end)
-        nxt_key = gz.name_key(nxt)
-        # Person names: "Jake Sullivan", "President Kirby", "Mr. Sullivan".
-        adjacent_prev = c.start >= 1 and folded[c.start - 1] == " " and prev and prev[0].isupper()
-        if not strong and (
-            prev_key in rules.titles
-            or (adjacent_prev and gz.name_key(prev) in rules.given_names)
-            or (
-                adjacent_prev
-                and prev_key not in common
-                and prev_key not in rules.qualifiers
-                and gz.name_key(prev) not in dem
-                and not _is_place_word(prev, g)
-                and not _is_initial(text, c.start - len(prev) - 1)
-            )
+        elif (
+            # The usual case, a word and a space before: not initial, as
+            # _is_initial would find (both are neither openers nor stops).
+            not (start >= 2 and text[start - 1] == " " and text[start - 2].isalnum())
+            and _is_initial(text, start)
         ):
-            surnames.add(c.key)
-            continue
-        if not strong and c.key in rules.given_names and c.context not in ("caps", "headline"):
-            if (
-                nxt[:1].isupper()
-                and nxt_key not in rules.suffixes
-                and nxt_key not in dem
-                and (nxt_key in rules.given_names or not _is_place_word(nxt, g))
+            c.context = "initial"
+        context = c.context
+        m = next_match(folded, c.end, c.end + 40)  # _next_token, inlined
+        nxt = m.group(1) if m else ""
+        nxt_key = name_key(nxt)
+        if strong:
+            # Only person-name and common-word rules, which strong names skip, read
+            # the previous word here; _plausible reads it later if it must.
+            c.locative = None
+            prev_key = ""
+            locative = False
+        else:
+            prev = _prev_word(folded, start)
+            prev_key = prev.lower()
+            c.locative = locative = prev_key in preps and prev_key != "of"
+            # Person names: "Jake Sullivan", "President Kirby", "Mr. Sullivan".
+            adjacent_prev = (
+                start >= 1 and folded[start - 1] == " " and prev and prev[0].isupper()
+            )
+            if prev_key in titles or (
+                adjacent_prev
+                and (
+                    name_key(prev) in given
+                    or (
+                        prev_key not in common
+                        and prev_key not in qualifiers
+                        and name_key(prev) not in dem
+                        and not _is_place_word(prev, g)
+                        and not _is_initial(text, start - len(prev) - 1)
+                    )
+                )
             ):
-                surnames.add(nxt_key)  # "Florence Nightingale": a first name
+                surnames.add(key)
                 continue
-            if (
-                nxt_key in rules.cues_after
-                or prev_key in rules.cues_before
-                or re.match(r"^,\s+(?:a|an|the|his|her)\s", folded[c.end : c.end + 8])
-            ):
-                continue  # "Milan said", "said Florence, a teacher"
+            if is_given and context not in ("caps", "headline"):
+                if (
+                    nxt[:1].isupper()
+                    and nxt_key not in suffixes
+                    and nxt_key not in dem
+                    and (nxt_key in given or not _is_place_word(nxt, g))
+                ):
+                    surnames.add(nxt_key)  # "Florence Nightingale": a first name
+                    continue
+                if (
+                    nxt_key in cues_after
+                    or prev_key in cues_before
+                    or _PERSON_APPOSITION.match(folded, c.end, c.end + 8)
+                ):
+                    continue  # "Milan said", "said Florence, a teacher"
         if (
             nxt
             and nxt[0].isupper()
-            and c.context not in ("caps", "headline")
+            and context not in ("caps", "headline")
             and nxt_key not in common
             and nxt_key not in dem
-            and nxt_key not in rules.connectors
+            and nxt_key not in connectors
             and not _is_place_word(nxt, g)
         ):
             # "Milan Radoicic", "Jordan Peterson": the place is a first name.
-            surnames.add(gz.name_key(nxt))
-            if not (strong and c.context == "dateline"):
+            surnames.add(nxt_key)
+            if not (strong and context == "dateline"):
                 continue
-        if c.key in surnames and not strong:
-            continue
-        if not strong and all(w in common or w in rules.connectors for w in words):
-            evidence = c.context == "dateline" or (
-                c.context == "capitalised" and (prev_key in rules.prepositions and prev_key != "of")
-            )
-            if not evidence and not _followed_by_qualifier(folded, c.end, g):
+        if not strong:
+            if key in surnames:
                 continue
-            c.notes.append("common English word; accepted on context")
+            if all_common:
+                evidence = context == "dateline" or (context == "capitalised" and locative)
+                if not evidence and not _followed_by_qualifier(folded, c.end, g):
+                    continue
+                c.notes = (*c.notes, "common English word; accepted on context")
         kept.append(c)
-    return [c for c in kept if c.key not in surnames or _is_strong(c, g)]
-
-
-def _is_strong(c: _Cand, g: gz.Gazetteer) -> bool:
-    return any(g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED) for i in c.idxs)
+    if not surnames:
+        return kept
+    return [c for c in kept if c.key not in surnames or _key_facts(c.key, c.idxs, g)[5]]
 
 
 def _is_place_word(word: str, g: gz.Gazetteer) -> bool:
-    """A word that names a real place by its main name, or a strong place."""
-    for i, main in g.hits(gz.name_key(word)):
-        if g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED) or (main and g.population(i) >= 1000):
-            return True
-    return False
-
-
-def _is_dateline(text: str, c: _Cand) -> bool:
-    i = c.start - 1  # only blanks since the line start (scan back, not slice: issue 6)
-    while i >= 0 and text[i] != "\n" and text[i].isspace():
-        i -= 1
-    if i >= 0 and text[i] != "\n":
-        return False
-    after = text[c.end : c.end + 40]
-    return c.surface.isupper() and bool(re.match(r"^\s*(?:,|\(|\u2014|--|-)", after))
+    """A word that names a real place by its main name, or a strong place (memoised)."""
+    found = g.place_words.get(word)
+    if found is None:
+        found = False
+        for i, main in g.hits(gz.name_key(word)):
+            if g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED) or (
+                main and g.population(i) >= 1000
+            ):
+                found = True
+                break
+        if len(g.place_words) >= _MEMO_MAX:
+            g.place_words.clear()
+        g.place_words[word] = found
+    return found
 
 
 def _followed_by_qualifier(folded: str, end: int, g: gz.Gazetteer) -> bool:
     """ "Reading, England": a following ", <country>" is evidence of a place."""
-    m = re.match(r"^, ([A-Z][\w]+(?: [A-Z][\w]+)?)", folded[end : end + 40])
+    m = _COUNTRY_AFTER.match(folded, end, end + 40)
     if not m:
         return False
     return any(g.flags(i) & gz.FLAG_COUNTRY for i in g.lookup(gz.name_key(m.group(1))))
@@ -722,17 +968,23 @@ def _prior_of(g: gz.Gazetteer, i: int) -> float:
 
 
 _QUALIFIER = re.compile(
-    r"^,\s+(?:in\s+)?(?:(?:the\s+)?(?:north|south|east|west|central)(?:ern)?\s+)?"
+    r",\s+(?:in\s+)?(?:(?:the\s+)?(?:north|south|east|west|central)(?:ern)?\s+)?"
     r"([A-Z][\w.]+(?:\s[A-Z][\w.]+)?)"
 )
 
 
 def _qualifier(folded: str, end: int, g: gz.Gazetteer) -> tuple[str, str] | None:
     """(country, admin1) named right after a place: "Paris, Texas", "PRISTINA, Kosovo"."""
-    m = _QUALIFIER.match(folded[end : end + 60])
+    if not folded.startswith(",", end):
+        return None
+    m = _QUALIFIER.match(folded, end, end + 60)  # endpos: as if sliced to 60 characters
     if not m:
         return None
-    for i in g.lookup(gz.name_key(m.group(1))):
+    return _qualifier_of(m.group(1), g)
+
+
+def _qualifier_of(name: str, g: gz.Gazetteer) -> tuple[str, str] | None:
+    for i in g.lookup(gz.name_key(name)):
         if g.flags(i) & gz.FLAG_COUNTRY:
             return g.country_of(i), ""
         if g.kind_of(i) == "region" and g.admin1_of(i):
@@ -745,14 +997,18 @@ def _document_focus(
 ) -> dict[str, float]:
     """Country votes: unambiguous places and countries count 1, demonyms 0.5."""
     votes: dict[str, float] = {}
+    memo = g.key_votes
     for c in cands:
-        countries = {g.country_of(i) for i in c.idxs if g.country_of(i)}
-        strong = [i for i in c.idxs if g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED)]
-        if strong:
-            iso = g.country_of(strong[0])
-            votes[iso] = votes.get(iso, 0.0) + 1.0
-        elif len(countries) == 1:
-            iso = next(iter(countries))
+        if c.context == "phrase":  # a curated phrase: its own subset of records
+            iso = _vote_of(c.idxs, g)
+        else:
+            iso = memo.get(c.key, _NO_QUAL)
+            if iso is _NO_QUAL:
+                iso = _vote_of(c.idxs, g)
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                memo[c.key] = iso
+        if iso is not None:
             votes[iso] = votes.get(iso, 0.0) + 1.0
     for iso, v in demonym_votes.items():
         votes[iso] = votes.get(iso, 0.0) + v
@@ -760,10 +1016,22 @@ def _document_focus(
     return votes
 
 
+def _vote_of(idxs: Sequence[int], g: gz.Gazetteer) -> str | None:
+    """The country a name votes for: its first country or curated record's, else
+    the one country all its records share; None when it does not vote."""
+    countries = {g.country_of(i) for i in idxs if g.country_of(i)}
+    strong = [i for i in idxs if g.flags(i) & (gz.FLAG_COUNTRY | gz.FLAG_CURATED)]
+    if strong:
+        return g.country_of(strong[0])
+    if len(countries) == 1:
+        return next(iter(countries))
+    return None
+
+
 _TOP_K = 8
 
 
-def _shortlist(c: _Cand, focus: dict[str, float], g: gz.Gazetteer) -> list[int]:
+def _shortlist(c: _Cand, focus: dict[str, float], g: gz.Gazetteer) -> Sequence[int]:
     """The candidates worth scoring: the best by prior, plus any in a focus country."""
     if len(c.idxs) <= _TOP_K:
         return c.idxs
@@ -773,6 +1041,82 @@ def _shortlist(c: _Cand, focus: dict[str, float], g: gz.Gazetteer) -> list[int]:
     keep = ranked[:_TOP_K]
     keep += [i for i in ranked[_TOP_K:] if focus.get(g.country_of(i), 0) > 0][:_TOP_K]
     return keep
+
+
+_PENALTY = {"initial": 0.9, "headline": 0.9, "caps": 0.85}
+
+
+class _Scored:
+    """The outcome of scoring one name in one document: the winner and its margin
+    now; the explanation ("why here?") only when a mention keeps this outcome."""
+
+    __slots__ = ("_text", "best_i", "bonus", "d", "margin", "n_idxs", "place", "qual",
+                 "qualified", "rounded", "scored", "share")
+
+    def __init__(
+        self,
+        scored: list[tuple[float, int, int, int, float, bool, float, float]],
+        qual: tuple[str, str] | None,
+        n_idxs: int,
+        g: gz.Gazetteer,
+    ) -> None:
+        neg_s, _, _, best_i, share, qualified, d, bonus = scored[0]
+        self.scored = scored
+        self.best_i = best_i
+        self.place = g.place(best_i)
+        self.share = share
+        self.qualified = qualified
+        self.qual = qual
+        self.d = d
+        self.bonus = bonus
+        self.n_idxs = n_idxs
+        if len(scored) > 1:
+            best_s = -neg_s
+            self.margin = best_s / (best_s + max(-scored[1][0], 0.0) + 1e-9)
+        else:
+            self.margin = 1.0
+        self._text: tuple[str, tuple[str, ...]] | None = None
+        self.rounded: dict[float, float] = {}  # penalty -> the score it gives
+
+    def explain(self, g: gz.Gazetteer) -> tuple[str, tuple[str, ...]]:
+        """(reason, alternative place ids), written once."""
+        if self._text is not None:
+            return self._text
+        best_i = self.best_i
+        why = [_record_text(g, best_i)]
+        share = self.share
+        if share > 0:
+            why.append(f"{g.country_of(best_i)} has {share:.0%} of the text's country evidence")
+        qual = self.qual
+        if self.qualified and qual is not None:
+            why.append(f"qualified by its {'region' if qual[1] else 'country'} ({qual[0]})")
+        if self.bonus:
+            why.append(f"{self.d:.0f} km from another place in the text")
+        others = self.scored[1:]
+        if others:
+            names = ", ".join([_rival_text(g, o[3]) for o in others[:2]])
+            why.append(f"beat {self.n_idxs - 1} other candidate(s): {names}")
+        else:
+            why.append("only candidate")
+        self._text = ("; ".join(why), tuple(g.place_id(o[3]) for o in others[:5]))
+        return self._text
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _record_text(g: gz.Gazetteer, i: int) -> str:
+    """What a record is, for a reason: "country", or its kind and population."""
+    fl = g.flags(i)
+    if fl & gz.FLAG_COUNTRY:
+        return "country"
+    if fl & gz.FLAG_CURATED:
+        return "curated regional layer"
+    return f"{g.kind_of(i)}, population {g.population(i):,}"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _rival_text(g: gz.Gazetteer, i: int) -> str:
+    """A beaten record, for a reason: "Paris (US)"."""
+    return f"{g.name_of(i)} ({g.country_of(i) or '-'})"
 
 
 def _resolve(
@@ -786,24 +1130,32 @@ def _resolve(
     same qualifier resolves once per document."""
     total_votes = sum(focus.values()) or 1.0
     trig = _anchor_trig(anchors)
-    memo: dict[tuple[str, tuple[str, str] | None], tuple[int, float, str, tuple[str, ...]]] = {}
+    # Keyed by the name alone when no qualifier follows it, else by (name,
+    # qualifier): a string never equals a tuple, so the two kinds cannot mix.
+    memo: dict[str | tuple[str, tuple[str, str]], _Scored] = {}
+    penalties = _PENALTY
     for c in cands:
         if c.place is not None:
             continue
-        qual = _qualifier(folded, c.end, g)
-        key = (c.key, qual)
-        if key not in memo:
-            memo[key] = _score_candidates(c, qual, focus, total_votes, anchors, g, trig)
-        best_i, margin, why, alternatives = memo[key]
-        c.place = g.place(best_i)
-        penalty = {"initial": 0.9, "headline": 0.9, "caps": 0.85}.get(c.context, 1.0)
-        reason = why
+        qual = c.qual
+        if qual is _NO_QUAL:
+            qual = c.qual = (
+                _qualifier(folded, c.end, g) if folded.startswith(",", c.end) else None
+            )
+        key: str | tuple[str, tuple[str, str]] = c.key if qual is None else (c.key, qual)
+        result = memo.get(key)
+        if result is None:
+            result = memo[key] = _score_candidates(c, qual, focus, total_votes, anchors, g, trig)
+        c.place = result.place
+        penalty = penalties.get(c.context, 1.0)
         if c.notes:
             penalty *= 0.8
-            reason = "; ".join([why, *c.notes])
-        c.score = round(min(1.0, margin * penalty), 3)
-        c.reason = reason
-        c.alternatives = alternatives
+        rounded = result.rounded
+        score = rounded.get(penalty)
+        if score is None:
+            score = rounded[penalty] = round(min(1.0, result.margin * penalty), 3)
+        c.score = score
+        c.scored = result
 
 
 _AnchorTrig = list[tuple[str, float, float, float]]
@@ -821,24 +1173,43 @@ def _anchor_trig(anchors: list[tuple[str, float, float]]) -> _AnchorTrig:
 
 def _nearest_km(lon: float, lat: float, key: str, trig: _AnchorTrig) -> float:
     """Distance to the nearest anchor not named ``key``; the same arithmetic as
-    :func:`_haversine_km`, so the same floats."""
+    :func:`_haversine_km`, so the same floats.
+
+    The distance grows with the haversine term ``a``, so the nearest anchor is
+    found on ``a`` and only anchors whose ``a`` is within a relative 1e-9 of the
+    smallest go through the square root and arcsine. That margin is millions of
+    times the rounding error of those steps, so no other anchor can round to a
+    smaller distance: the minimum is the same float as taking the minimum of
+    every distance.
+    """
     p1 = math.radians(lat)
     cp1 = math.cos(p1)
-    best = math.inf
+    sin, radians = math.sin, math.radians
+    best = math.inf  # smallest ``a``
+    near: list[float] = []  # the ``a`` values within the margin of ``best``
     for k, p2, cp2, x in trig:
         if k == key:
             continue
-        dp = p2 - p1
-        # The latitude gap alone is a lower bound of the distance (6371 |dp| km): an
-        # anchor that cannot come closer than the best so far is skipped.
-        if 6371.0 * abs(dp) * (1.0 - 1e-9) > best:
+        lat_term = sin((p2 - p1) / 2) ** 2
+        # ``a`` is this plus a non-negative term, so never smaller.
+        if lat_term > best * (1.0 + 1e-9):
             continue
-        dl = math.radians(x - lon)
-        a = math.sin(dp / 2) ** 2 + cp1 * cp2 * math.sin(dl / 2) ** 2
-        d = 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
-        if d < best:
-            best = d
-    return best
+        a = lat_term + cp1 * cp2 * sin(radians(x - lon) / 2) ** 2
+        if a < best:
+            best = a
+            near = [v for v in near if v <= a * (1.0 + 1e-9)]
+            near.append(a)
+        elif a <= best * (1.0 + 1e-9):
+            near.append(a)
+    if not near:
+        return math.inf
+    if len(near) == 1:
+        return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(best)))
+    return min([6371.0 * 2 * math.asin(min(1.0, math.sqrt(a))) for a in near])
+
+
+_KIND_COUNTRY = gz.KINDS.index("country")
+_KIND_REGION = gz.KINDS.index("region")
 
 
 def _score_candidates(
@@ -849,57 +1220,45 @@ def _score_candidates(
     anchors: list[tuple[str, float, float]],
     g: gz.Gazetteer,
     trig: _AnchorTrig | None = None,
-) -> tuple[int, float, str, tuple[str, ...]]:
+) -> _Scored:
     if trig is None:
         trig = _anchor_trig(anchors)
-    # Scores first; the explanation is written for the winner only.
-    scored: list[tuple[float, int, float, bool, float, float]] = []
-    for i in _shortlist(c, focus, g):
-        s = _prior(g, i)
-        iso = g.country_of(i)
+    cols = g.columns
+    countries, admin1, pops, kinds = cols.countries, cols.admin1, cols.population, cols.kind
+    idxs = c.idxs
+    if len(idxs) == 1 and not anchors:
+        # One record and no distances: it wins whatever its score, so the score
+        # is not computed; the explanation needs only its share and qualifier.
+        i = idxs[0]
+        iso = countries[i]
+        share = focus.get(iso, 0.0) / total_votes
+        qualified = qual is not None and iso == qual[0] and qual[1] in ("", admin1[i])
+        return _Scored([(0.0, 0, 0, i, share, qualified, 0.0, 0.0)], qual, 1, g)
+    priors = g.priors
+    # Sorted by score, then population (both descending), then shortlist order:
+    # the order of a stable sort on (-score, -population).
+    scored: list[tuple[float, int, int, int, float, bool, float, float]] = []
+    for pos, i in enumerate(_shortlist(c, focus, g)):
+        s = priors.get(i)
+        if s is None:
+            s = _prior(g, i)
+        iso = countries[i]
         share = focus.get(iso, 0.0) / total_votes
         if share > 0:
             s += 1.5 * share
-        qualified = qual is not None and iso == qual[0] and qual[1] in ("", g.admin1_of(i))
+        qualified = qual is not None and iso == qual[0] and qual[1] in ("", admin1[i])
         if qualified:
             assert qual is not None
             s += 3.0 if not qual[1] else 4.5
         d = bonus = 0.0
-        if anchors and g.kind_of(i) not in ("country", "region"):
-            lon, lat = g.lonlat(i)
-            d = _nearest_km(lon, lat, c.key, trig)
+        if anchors and kinds[i] != _KIND_COUNTRY and kinds[i] != _KIND_REGION:
+            d = _nearest_km(cols.lon[i], cols.lat[i], c.key, trig)
             bonus = 1.0 if d < 50 else 0.6 if d < 200 else 0.2 if d < 1000 else 0.0
             if bonus:
                 s += bonus
-        scored.append((s, i, share, qualified, d, bonus))
-    scored.sort(key=lambda t: (-t[0], -g.population(t[1])))
-    best_s, best_i, share, qualified, d, bonus = scored[0]
-    why: list[str] = []
-    fl = g.flags(best_i)
-    if fl & gz.FLAG_COUNTRY:
-        why.append("country")
-    elif fl & gz.FLAG_CURATED:
-        why.append("curated regional layer")
-    else:
-        why.append(f"{g.kind_of(best_i)}, population {g.population(best_i):,}")
-    iso = g.country_of(best_i)
-    if share > 0:
-        why.append(f"{iso} has {share:.0%} of the text's country evidence")
-    if qualified and qual is not None:
-        why.append(f"qualified by its {'region' if qual[1] else 'country'} ({qual[0]})")
-    if bonus:
-        why.append(f"{d:.0f} km from another place in the text")
-    others = scored[1:]
-    if others:
-        margin = best_s / (best_s + max(others[0][0], 0.0) + 1e-9)
-        names = ", ".join(f"{g.place(o[1]).name} ({g.country_of(o[1]) or '-'})"
-                          for o in others[:2])
-        extra = len(c.idxs) - 1
-        why.append(f"beat {extra} other candidate(s): {names}")
-    else:
-        margin = 1.0
-        why.append("only candidate")
-    return best_i, margin, "; ".join(why), tuple(g.place_id(o[1]) for o in others[:5])
+        scored.append((-s, -pops[i], pos, i, share, qualified, d, bonus))
+    scored.sort()
+    return _Scored(scored, qual, len(c.idxs), g)
 
 
 def _anchors(cands: Sequence[_Cand]) -> list[tuple[str, float, float]]:
@@ -921,6 +1280,10 @@ def _overlaps(a: _Cand, b: _Cand) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+_START = operator.attrgetter("start")
+_MINOR_KINDS = ("village", "town")
+
+
 def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
     """Every place mention of ``text`` with its exact span, resolved and scored.
 
@@ -940,7 +1303,7 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
     cands = _without_overlaps(cands, phrases)
     cands = _filter(text, folded, cands, g)
     cands.extend(phrases)
-    cands.sort(key=lambda c: c.start)
+    cands.sort(key=_START)
     focus = _document_focus(cands, demonym_votes, g)
     _resolve(folded, cands, focus, [], g)
     _resolve_again(folded, cands, focus, g)
@@ -949,25 +1312,39 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
         for c in cands
         if c.place is not None and c.place.kind not in ("region", "country")
     }
-    cands = [c for c in cands if _plausible(c, points, focus, g)]
+    cands = [
+        c
+        for c in cands
+        if c.place is None
+        or c.context == "phrase"
+        or c.place.kind not in _MINOR_KINDS
+        or _plausible(c, points, focus, g, folded)
+    ]
     built = _phrase_mentions(text, folded, lower, cands, focus, g)
     built += _without_overlaps(_demonym_borders(text, folded, lower, focus, g), built)
     if built:
         cands = _without_overlaps(cands, built) + built
-        cands.sort(key=lambda c: c.start)
-    return [
-        Mention(
-            text=text[c.start : c.end],
-            start=c.start,
-            end=c.end,
-            place=c.place,
-            score=c.score,
-            reason=c.reason,
-            alternatives=c.alternatives,
+        cands.sort(key=_START)
+    out: list[Mention] = []
+    for c in cands:
+        if c.place is None:
+            continue
+        scored = c.scored
+        if scored is not None:  # the reason is written only for what is kept
+            why, c.alternatives = scored._text or scored.explain(g)
+            c.reason = "; ".join([why, *c.notes]) if c.notes else why
+        out.append(
+            Mention(
+                text=text[c.start : c.end],
+                start=c.start,
+                end=c.end,
+                place=c.place,
+                score=c.score,
+                reason=c.reason,
+                alternatives=c.alternatives,
+            )
         )
-        for c in cands
-        if c.place is not None
-    ]
+    return out
 
 
 def _resolve_again(
@@ -980,11 +1357,17 @@ def _resolve_again(
     ambiguous = [c for c in cands if len(c.idxs) > 1 and c.context != "phrase"]
     for c in ambiguous:
         c.place = None
-    _resolve(folded, cands, focus, anchors, g)
+    # Every other candidate keeps its place, so only these need the pass (same
+    # order, so the same first-seen memo entries).
+    _resolve(folded, ambiguous, focus, anchors, g)
 
 
 def _plausible(
-    c: _Cand, points: dict[str, tuple[float, float]], focus: dict[str, float], g: gz.Gazetteer
+    c: _Cand,
+    points: dict[str, tuple[float, float]],
+    focus: dict[str, float],
+    g: gz.Gazetteer,
+    folded: str,
 ) -> bool:
     """Drop a minor place the rest of the text gives no reason to believe in.
 
@@ -995,9 +1378,12 @@ def _plausible(
     per distinct specific place of the text, so this stays linear.
     """
     p = c.place
-    if p is None or c.context == "phrase" or c.locative or _is_strong(c, g):
+    if p is None or c.context == "phrase" or p.kind not in _MINOR_KINDS:
         return True
-    if p.kind not in ("village", "town"):
+    if c.locative is None:  # a strong name: _filter left its previous word unread
+        prev_key = _prev_word(folded, c.start).lower()
+        c.locative = prev_key in _rules().prepositions and prev_key != "of"
+    if c.locative or _key_facts(c.key, c.idxs, g)[5]:
         return True
     others = [xy for pid, xy in points.items() if pid != p.place_id]
     if not others:
