@@ -14,6 +14,7 @@ in ``geo/`` or through Streamlit widgets that render text as text.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -36,11 +37,10 @@ DB = Path(os.environ.get("GEO_DB") or store.DEFAULT_DB).expanduser()
 SEEDS = Path(os.environ.get("GEO_SEEDS") or APP_DIR / "seeds").expanduser()
 MAP_HEIGHT = 620
 FOCUS_ZOOM = 11
-TABLE_ROWS = 10_000
-"""The table lists at most this many rows (the map and the exports have them all)."""
-TAB_MAP, TAB_READER = "Map", "Article reader"
-MAX_UPLOAD_FILES = 20
-"""Files per upload: each is parsed inside the request, with the store locked."""
+# (Comments, not attribute docstrings: Streamlit's magic would print bare strings.)
+TABLE_ROWS = 10_000  # the table lists at most this many rows (map and exports have all)
+TAB_MAP, TAB_DATA, TAB_READER = "Map", "Timeline and table", "Article reader"
+MAX_UPLOAD_FILES = 20  # files per upload: each is parsed in the request, store locked
 
 st.set_page_config(page_title="News event map", page_icon=":world_map:", layout="wide")
 
@@ -56,6 +56,35 @@ def _styles() -> mapview.MapStyles:
 @st.cache_resource(show_spinner=False)
 def _reference() -> mapview.ReferenceLayers:
     return mapview.load_reference_layers()
+
+
+@st.cache_resource(show_spinner=False)
+def _bundle_url() -> str | None:
+    """Serve Leaflet, its plugins and the land polygons as one static script, written
+    once per content version (:func:`geo.mapview.script_bundle`).
+
+    One request instead of four before the map can start, the largest reference
+    layer out of every rerun's message, and the browser caches it. None (separate
+    files, land inline) if static serving is off or ``static/generated`` is not
+    writable.
+    """
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    try:
+        text = mapview.script_bundle(_reference())
+    except OSError:
+        return None
+    name = f"map-{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}.js"
+    folder = APP_DIR / "static" / "generated"
+    try:
+        if not (folder / name).is_file():
+            folder.mkdir(exist_ok=True)
+            part = folder / f".{name}.{os.getpid()}.part"
+            part.write_text(text, encoding="utf-8")
+            part.replace(folder / name)  # atomic: a browser never sees half a file
+    except OSError:
+        return None
+    return f"{_static_base()}/generated/{name}"
 
 
 @st.cache_resource(show_spinner=False)
@@ -100,12 +129,34 @@ def _haystack(db: str, stamp: tuple[int, int], _events: gpd.GeoDataFrame) -> pd.
     return query.search_haystack(_events)
 
 
-@st.cache_resource(show_spinner="Preparing the map…", max_entries=8)
+@st.cache_resource(show_spinner="Preparing the map…", max_entries=2)
+def _event_index(db: str, stamp: tuple[int, int], _events: gpd.GeoDataFrame) -> mapview.EventIndex:
+    """Symbols, anchors and texts of every event, once per store version (shared)."""
+    return mapview.EventIndex(_events, styles=_styles())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _filtered(
+    db: str,
+    stamp: tuple[int, int],
+    key: str,
+    _events: gpd.GeoDataFrame,
+    _haystack: pd.Series | None,
+    _criteria: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """The events matching the filters (``key`` is their JSON), shared read-only:
+    reruns that keep the filters (new visitors, tabs, a table row) skip filtering."""
+    return query.filter_events(_events, haystack=_haystack, **_criteria)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _payload(
     db: str, stamp: tuple[int, int], criteria: str, _shown: gpd.GeoDataFrame
 ) -> mapview.EventPayload:
-    """Map data per store version and filter; reruns that change neither reuse it."""
-    return mapview.build_payload(_shown, styles=_styles())
+    """Map data per store version and filter: a filter change selects and groups rows
+    of the store's :class:`geo.mapview.EventIndex`; going back to a filter reuses it."""
+    index = _event_index(db, stamp, _load_store(db, stamp)["events"])
+    return index.payload(index.positions_of(_shown))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -171,7 +222,11 @@ def _handle_upload(box: Any) -> None:
     the store lock inside :func:`geo.pipeline.add_articles`.
     """
     today = dt.date.today()
-    with box.expander("Add articles", expanded=False), st.form("upload", clear_on_submit=True):
+    # Lazy: the form (and its widgets' browser code) only when the user opens it.
+    expander = box.expander("Add articles", expanded=False, key="upload_open", on_change="rerun")
+    if not expander.open:
+        return
+    with expander, st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
             "Article text files (.txt, .html)",
             type=["txt", "html", "htm"],
@@ -297,9 +352,11 @@ def _filters(box: Any, options: dict[str, Any], styles: mapview.MapStyles) -> di
         )
         out["dates"] = "overlap" if spanning else "within"
     present = options["layers"] or list(LAYERS)
-    out["layers"] = box.multiselect(
-        "Layers", options=list(LAYERS), default=present, format_func=styles.layer_label
-    )
+    # three fixed choices: toggle chips, lighter for the browser than a multiselect
+    out["layers"] = list(box.pills(
+        "Layers", options=list(LAYERS), default=present, format_func=styles.layer_label,
+        selection_mode="multi",
+    ) or [])
     types = box.multiselect(
         "Event types",
         options=options["types"],
@@ -367,25 +424,30 @@ def _on_table_select() -> None:
     ids: Sequence[str] = st.session_state.get("table_ids", [])
     rows = selection.selection.rows if selection is not None else []
     if rows and 0 <= rows[0] < len(ids):
-        st.session_state["focus_event"] = ids[rows[0]]
+        _show_on_map(ids[rows[0]])
 
 
 def _map_tab(
     data: dict[str, Any], shown: gpd.GeoDataFrame, criteria: str, styles: mapview.MapStyles
 ) -> None:
+    """Counts, the map and the downloads: what a filter change must redraw, nothing more.
+
+    The Leaflet map itself (base, reference layers, controls) does not depend on
+    the filters, so st_folium keeps it across reruns; only the event overlay
+    (``feature_group_to_add``) is sent and swapped.
+    """
     total = len(data["events"])
     counts = query.layer_counts(shown, layers=LAYERS)
-    cols = st.columns(len(LAYERS) + 1)
+    cols = st.columns([2] + [1] * len(LAYERS))  # room for "100000 of 100000"
     cols[0].metric("Events shown", f"{len(shown)} of {total}")
     for col, layer in zip(cols[1:], LAYERS, strict=True):
         col.metric(styles.layer_label(layer), counts[layer])
     payload = _payload(str(DB), _stamp(DB), criteria, shown)
-    fmap = mapview.map_from_payload(
-        payload,
-        styles=styles,
+    fmap = mapview.base_map(
         reference=_reference(),
         mention_places=data["mention_places"],
         asset_base=_asset_base(),
+        bundle_url=_bundle_url(),
     )
     center, zoom = _focus(shown)
     st_folium(
@@ -396,6 +458,7 @@ def _map_tab(
         returned_objects=[],
         center=center,
         zoom=zoom,
+        feature_group_to_add=mapview.event_overlay(payload, styles=styles),
         render=False,  # st_folium renders the map itself once more; once is enough
     )
     downloads = st.columns([1, 1, 3])
@@ -414,6 +477,11 @@ def _map_tab(
         mime="text/csv",
         on_click="ignore",
     )
+
+
+def _data_tab(shown: gpd.GeoDataFrame, styles: mapview.MapStyles) -> None:
+    """The timeline and the table of the filtered events (a tab of its own, so the map
+    tab loads and redraws without the chart and grid code)."""
     st.subheader("Timeline")
     line = query.timeline(shown)
     if line.empty:
@@ -427,7 +495,7 @@ def _map_tab(
         f" Showing the first {TABLE_ROWS:,} of {len(shown):,}: narrow the filters, or download "
         "the CSV for all." if len(shown) > TABLE_ROWS else ""
     )
-    st.caption("Choose a row to focus the map on that event." + note)
+    st.caption("Choose a row to show that event on the map." + note)
     st.session_state["table_ids"] = list(listed["id"])
     st.dataframe(
         _table(listed, styles),
@@ -453,9 +521,13 @@ def _csv_of(events: gpd.GeoDataFrame) -> Callable[[], str]:
     return make
 
 
-def _asset_base() -> str:
+def _static_base() -> str:
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}/app/static/vendor" if base else mapview.DEFAULT_ASSET_BASE
+    return f"/{base}/app/static" if base else "/app/static"
+
+
+def _asset_base() -> str:
+    return f"{_static_base()}/vendor"
 
 
 def _show_on_map(event_id: str) -> None:
@@ -508,8 +580,10 @@ def _reader_tab(data: dict[str, Any], styles: mapview.MapStyles) -> None:
 def main() -> None:
     """Compose the page; every widget's state lives in Streamlit's session."""
     styles = _styles()
-    # a static style (no article text): less empty space above the map
-    st.html("<style>.block-container { padding-top: 2.2rem; }</style>")
+    # a static style (no article text): less empty space above the map (markdown, not
+    # st.html: the page already loads the markdown code, st.html would add its own)
+    st.markdown("<style>.block-container { padding-top: 2.2rem; }</style>",
+                unsafe_allow_html=True)
     st.title("News event map")
     filters_box = st.sidebar.container()
     upload_box = st.sidebar.container()
@@ -523,12 +597,19 @@ def main() -> None:
     events: gpd.GeoDataFrame = data["events"]
     criteria = _filters(filters_box, _options(str(DB), _stamp(DB), events), styles)
     haystack = _haystack(str(DB), _stamp(DB), events) if criteria.get("text") else None
-    shown = query.filter_events(events, haystack=haystack, **criteria)
+    key = json.dumps(criteria, default=str, sort_keys=True)
+    shown = _filtered(str(DB), _stamp(DB), key, events, haystack, criteria)
     filters_box.caption(f"{len(shown)} of {len(events)} events match · store: {DB.name}")
-    map_tab, reader_tab = st.tabs([TAB_MAP, TAB_READER], key="main_tabs", on_change="rerun")
+    # Lazy tabs: only the open one runs (and loads its browser code).
+    map_tab, data_tab, reader_tab = st.tabs(
+        [TAB_MAP, TAB_DATA, TAB_READER], key="main_tabs", on_change="rerun"
+    )
     if map_tab.open is not False:
         with map_tab:
-            _map_tab(data, shown, json.dumps(criteria, default=str, sort_keys=True), styles)
+            _map_tab(data, shown, key, styles)
+    if data_tab.open:
+        with data_tab:
+            _data_tab(shown, styles)
     if reader_tab.open:
         with reader_tab:
             _reader_tab(data, styles)

@@ -6,18 +6,25 @@ date-filter change, and the bytes sent to the browser; beside it the naive appro
 
 For each store the app runs under ``streamlit run app.py`` (GEO_DB pointing at
 the store, a free localhost port, the flags of the browser tests) and Debian's
-Chromium is driven by Playwright with the browser tests' launch arguments.
+Chromium is driven by Playwright with the browser tests' launch arguments
+(``launch_chromium`` in ``tests/browser/browser_support.py``).
 
 * ``first_map_s``: from ``page.goto`` to the map iframe's Leaflet map loaded with
-  its event markers or clusters in the DOM. ``cold`` is the first visit after
-  the server starts (the store is read into the server's cache); ``warm`` are
-  later visits in fresh browser contexts (median of ``--runs``).
+  its events drawn: every shown event layer of the app's event overlay has all
+  its markers added (``evDrawn()``; for the naive app, a Leaflet map with its
+  markers) and markers or clusters are in the DOM. ``cold`` is the first visit
+  after the server starts (the store is read into the server's cache); ``warm``
+  are later visits in fresh browser contexts (median of ``--runs``).
 * ``filter_s``: from a date-filter change (the start thumb of the date slider
   moved one step with the keyboard, i.e. one rerun) to the script run finished
-  and a new Leaflet map object drawn with its markers (median of ``--runs``).
-* ``payload_mb``: WebSocket bytes the server sent for the first page (the map
-  HTML travels inside Streamlit's messages) and the size of the map iframe's
-  document.
+  and the map redrawn: a newer event overlay than before the change (or a new
+  Leaflet map, should the app rebuild it) with all its markers added and in the
+  DOM (median of ``--runs``).
+* ``ws_mb``: WebSocket bytes the server sent for the first page (the map's
+  script and event data travel inside Streamlit's messages); ``map_document_mb``:
+  the map iframe's document (the event overlay is evaluated, not part of it);
+  ``map_files_mb``: the files the map iframe fetched (component code, Leaflet and
+  the land polygons, stylesheets), which browsers cache between visits.
 * The naive approach (``benchmarks/naive_app.py``: one folium.Marker per event
   through st_folium) is timed the same way at the ``--naive`` sizes, on stores
   of that many events, and the ratio naive/app is reported.
@@ -44,26 +51,32 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "browser"))
 
 from _common import PYTHON, ROOT, emit, ensure_store
+from browser_support import MAP_IFRAME, launch_chromium
 
-CHROMIUM = os.environ.get("GEO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 _DRAWN_JS = """() => {
-    // The app exposes its Leaflet map as window.map; plain folium (the naive app) does not.
-    if (window.map && (!window.map._loaded || window.map.__benchOld)) return -1;
-    if (!document.querySelector('.leaflet-container')) return -1;
+    // st_folium exposes the Leaflet map as window.map (the app's and the naive one).
+    const map = window.map;
+    if (!map || !map._loaded || !document.querySelector('.leaflet-container')) return -1;
+    if (map.evControl) {
+        // The app: its event overlay, newer than the one seen before a filter change,
+        // with every shown event layer's markers added (chunked loading finished).
+        const overlay = map._evOverlay;
+        if (!overlay || overlay.evGeneration <= (window.__benchGeneration || 0)
+                || !overlay.evDrawn()) return -1;
+    } else if (map.__benchOld) {
+        return -1;  // the naive app: wait for a new map object
+    }
     return document.querySelectorAll(
         '.leaflet-marker-icon, .marker-cluster, path.leaflet-interactive').length;
+}"""
+_FETCHED_JS = """() => performance.getEntriesByType('resource')
+    .reduce((n, e) => n + (e.encodedBodySize || 0), 0)"""
+_BEFORE_CHANGE_JS = """() => {
+    window.map.__benchOld = true;
+    window.__benchGeneration = window.map._evOverlay ? window.map._evOverlay.evGeneration : 0;
 }"""
 
 
@@ -155,11 +168,13 @@ def _visit(browser: Any, url: str, *, change_filter: bool) -> dict[str, Any]:
         first = time.perf_counter() - t0
         ws_bytes = received[0]
         doc = frame.evaluate("() => document.documentElement.outerHTML.length")
+        assets = frame.evaluate(_FETCHED_JS)
         out: dict[str, Any] = {"first_map_s": first, "markers_in_dom": markers,
-                               "ws_mb": ws_bytes / 1e6, "map_document_mb": doc / 1e6}
+                               "ws_mb": ws_bytes / 1e6, "map_document_mb": doc / 1e6,
+                               "map_files_mb": assets / 1e6}
         if change_filter:
             _script_idle(page)
-            frame.evaluate("() => { window.map.__benchOld = true; }")
+            frame.evaluate(_BEFORE_CHANGE_JS)
             thumb = page.locator('input[type="range"][aria-label="Dates — start"]')
             thumb.focus()
             t1 = time.perf_counter()
@@ -190,6 +205,7 @@ def _measure(script: Path, db: Path, *, cwd: Path, runs: int, change_filter: boo
         "filter_runs": [round(w["filter_s"], 3) for w in warm if "filter_s" in w],
         "ws_mb": round(cold["ws_mb"], 2),
         "map_document_mb": round(cold["map_document_mb"], 2),
+        "map_files_mb": round(cold["map_files_mb"], 2),
         "markers_in_dom": cold["markers_in_dom"],
     }
 
@@ -208,11 +224,12 @@ def main() -> None:
                     help="store size; 0 means the seed corpus (default 0, 10000, 100000)")
     ap.add_argument("--naive", type=int, action="append",
                     help="sizes for the naive approach (default 1000 and 10000)")
+    ap.add_argument("--no-naive", action="store_true", help="skip the naive approach")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", type=Path, default=None, help="append results to this JSONL")
     args = ap.parse_args()
     sizes = args.events if args.events is not None else [0, 10000, 100000]
-    naive_sizes = args.naive if args.naive is not None else [1000, 10000]
+    naive_sizes = [] if args.no_naive else args.naive if args.naive is not None else [1000, 10000]
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()[0]
@@ -220,8 +237,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="geo-bench-app-") as tmp_name, \
             sync_playwright() as pw:
         tmp = Path(tmp_name)
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         naive_dir = tmp / "naive"
         naive_dir.mkdir()
         shutil.copy(ROOT / "benchmarks" / "naive_app.py", naive_dir / "naive_app.py")

@@ -5,6 +5,13 @@ Why a custom layer element instead of one folium Marker per event: a store of
 compact JSON array and Leaflet builds the markers there (in marker clusters,
 with lazy popups); lines and areas are drawn on a canvas.
 
+Why two parts: :func:`base_map` (base, reference layers, controls) does not
+depend on the filters, and :class:`EventOverlay` carries every event layer and
+the legend. The app hands the overlay to st_folium as ``feature_group_to_add``,
+so a filter change swaps the overlay on the live Leaflet map instead of
+rebuilding the map. :class:`EventIndex` derives what the map needs of every
+event once per store, so a filter change only selects and groups rows.
+
 Why local assets: the app must work with no internet, so Leaflet and its
 plugins are served by Streamlit from ``static/vendor`` (``asset_base``)
 instead of folium's CDN links.
@@ -20,14 +27,15 @@ say which.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
+import importlib
 import json
 import math
 import re
 import tomllib
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,9 +48,9 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
-from branca.element import MacroElement
-from folium.elements import JSCSSMixin
-from folium.map import Layer
+from branca.element import Element, Figure, MacroElement
+from folium.elements import ElementAddToElement, JSCSSMixin
+from folium.map import FeatureGroup, Layer, LayerControl
 from folium.template import Template
 from shapely.geometry import LineString, MultiLineString, mapping
 from shapely.geometry.base import BaseGeometry
@@ -55,6 +63,12 @@ DATA_DIR: Final = ROOT / "data"
 DEFAULT_STYLES: Final = DATA_DIR / "map_styles.toml"
 DEFAULT_ASSET_BASE: Final = "/app/static/vendor"
 """Where Streamlit serves ``static/vendor`` (``server.enableStaticServing``)."""
+VENDOR_DIR: Final = ROOT / "static" / "vendor"
+_BUNDLED_SCRIPTS: Final = (
+    "leaflet/leaflet.js",
+    "leaflet.markercluster/leaflet.markercluster.js",
+    "leaflet.fullscreen/Control.FullScreen.js",
+)
 
 CLUSTER_THRESHOLD: Final = 1000
 """Above this many markers, cluster widely; below, cluster only overlapping icons."""
@@ -278,9 +292,6 @@ def symbol_svg(symbol: str, colour: str, size: int) -> str:
 # --------------------------------------------------------------------------- popups
 
 
-_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
-
-
 def _esc(value: Any) -> str:
     """HTML-escape, and turn braces into entities so no Jinja delimiter survives.
 
@@ -289,7 +300,10 @@ def _esc(value: Any) -> str:
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return html.escape(str(value), quote=True).translate(_BRACES)
+    text = html.escape(str(value), quote=True)
+    if "{" in text or "}" in text:
+        text = text.replace("{", "&#123;").replace("}", "&#125;")
+    return text
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -439,7 +453,7 @@ def _km_from(lonlat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
 
 
 def focus_bounds(
-    lonlat: Sequence[tuple[float, float]], *, min_radius_km: float = 500.0
+    lonlat: Sequence[tuple[float, float]] | np.ndarray, *, min_radius_km: float = 500.0
 ) -> list[list[float]] | None:
     """Bounds [[south, west], [north, east]] around where most events are.
 
@@ -448,7 +462,7 @@ def focus_bounds(
     remain, so the far end of a Washington–Belgrade phone call does not zoom a
     Balkan map out to the Atlantic. Evenly spread data keeps everything.
     """
-    if not lonlat:
+    if len(lonlat) == 0:
         return None
     arr = np.asarray(lonlat, dtype=float)
     if len(arr) > 2:
@@ -468,23 +482,43 @@ def focus_bounds(
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+try:
+    _orjson: Any = importlib.import_module("orjson")
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    _orjson = None
 
 
 def _no_braces(match: re.Match[str]) -> str:
     return match.group(0).replace("{", "\\u007b").replace("}", "\\u007d")
 
 
-def _js_json(value: Any) -> str:
+def _braces_in_strings(text: str) -> bool:
+    """Whether a string literal of this JSON text holds a brace (C-speed string scans).
+
+    With escaped backslashes and quotes removed, the remaining quotes are exactly
+    the string delimiters, so every odd piece between them is a string's content.
+    """
+    bare = text.replace("\\\\", "").replace('\\"', "")
+    return any("{" in part or "}" in part for part in bare.split('"')[1::2])
+
+
+def _js_json(value: Any, *, fast: bool = False) -> str:
     """JSON safe to embed in a script element that branca renders as a Jinja template.
 
     No raw ``<``, ``>``, ``&`` or line separators (cannot close the script),
     and no brace inside a string (cannot form ``{{``, ``{%`` or ``{#``: folium
     output is compiled and rendered by Jinja again, so data with Jinja
     syntax would otherwise be executed on the server). JSON's own braces
-    never pair up as ``{{``, ``{%`` or ``{#``.
+    never pair up as ``{{``, ``{%`` or ``{#``. ``fast``: encode with orjson
+    (map payloads: megabytes on a filter change), for data known to hold no NaN.
     """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if "{" in text or "}" in text:
+    text = ""
+    if fast and _orjson is not None:
+        with contextlib.suppress(TypeError):  # e.g. integers beyond 64 bits
+            text = _orjson.dumps(value).decode("utf-8")
+    if not text:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if ("{" in text or "}" in text) and _braces_in_strings(text):
         text = _JSON_STRING.sub(_no_braces, text)
     return (
         text.replace("<", "\\u003c")
@@ -495,53 +529,69 @@ def _js_json(value: Any) -> str:
     )
 
 
+def _js_parse(json_text: str) -> str:
+    """A JS expression for script-safe JSON (from :func:`_js_json`): ``JSON.parse('…')``.
+
+    Why: V8 parses a large JSON string several times faster than the same data
+    written as an object literal (land polygons, 100,000 events' payload).
+    """
+    return "JSON.parse('" + json_text.replace("\\", "\\\\").replace("'", "\\'") + "')"
+
+
+MODE_DETAILED: Final = "detailed"
+MODE_COMPACT: Final = "compact"
+MODE_AGGREGATED: Final = "aggregated"
+_KINDS_SHOWN = 6
+"""Event types listed, with their counts, in the popup of a counted marker."""
+
+
 @dataclass(slots=True)
 class LayerPayload:
     """What the browser needs to draw one event layer."""
 
     rows: list[list[Any]] = field(default_factory=list)
-    """[lat, lon, icon index, event index] per marker."""
+    """[lat, lon, icon index, event index] per marker (counted markers add the count)."""
     info: list[list[Any]] = field(default_factory=list)
-    """Per event: detailed ``[id, tooltip html, popup html]``, or compact
-    ``[id, type, when, where, short summary html, n sources, n disputes, colour]``
-    where type/when/where/colour index :attr:`EventPayload.strings`."""
+    """Per event, as :attr:`EventPayload.mode` says: detailed ``[id, tooltip html, popup
+    html]``; compact ``[id, type, when, where, short summary html, n sources,
+    n disputes, colour]``; aggregated, per spot, ``[most frequent type, when (from –
+    to), where, count, colour, [[type, count], …] (most frequent first), more types
+    left out, count of the most frequent type]``. Type, when, where and colour index
+    :attr:`EventPayload.strings` (except in detailed rows)."""
     shapes: list[dict[str, Any]] = field(default_factory=list)
-    """GeoJSON features of line/area geometries; properties {e: event, c: colour}."""
-    _encoded: tuple[str, str, str] | None = field(default=None, repr=False, compare=False)
-
-    def encoded(self) -> tuple[str, str, str]:
-        """Script-safe JSON of rows, info and shapes, computed once per payload."""
-        if self._encoded is None:
-            self._encoded = (
-                _js_json(self.rows),
-                _js_json(self.info),
-                _js_json({"type": "FeatureCollection", "features": self.shapes}),
-            )
-        return self._encoded
+    """GeoJSON features of line and area geometries, each distinct shape and colour
+    once; properties ``{e: [event indexes], c: colour}``."""
 
 
 @dataclass(slots=True)
 class EventPayload:
-    """All event layers plus the shared icon table and the view to open on."""
+    """All event layers plus the shared icon and string tables and the view to open on."""
 
     layers: dict[str, LayerPayload]
     icons: list[list[Any]]
     """[svg html, size] per distinct icon."""
-    anchors_lonlat: list[tuple[float, float]]
     legend_types: dict[str, TypeStyle]
     legend_groups: dict[str, ActorGroup]
-    compact: bool = False
-    """Large selections: popups are assembled in the browser from short fields."""
-    aggregated: bool = False
-    """Very large selections: one counted marker per layer and spot; ``info`` rows are
-    ``[main type, when (from – to), where, count, colour, types with counts]``
-    (string indexes but the count) and markers carry the count as a fifth value."""
+    mode: str = MODE_DETAILED
     events_per_layer: dict[str, int] = field(default_factory=dict)
-    """Events (not markers or aggregates) per layer, for the layer control."""
+    """Events drawn (not markers or spots) per layer, for the layer control."""
     strings: list[str] = field(default_factory=list)
-    """Escaped strings shared by compact rows (types, dates, places, colours)."""
+    """Escaped strings shared by compact and aggregated rows (types, dates, places, colours)."""
+    bounds: list[list[float]] | None = None
+    """[[south, west], [north, east]] to open on (see :func:`focus_bounds`)."""
     skipped: int = 0
     """Events without a usable geometry (not drawn)."""
+    _encoded: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def compact(self) -> bool:
+        """Popups assembled in the browser from short fields (large selections)."""
+        return self.mode != MODE_DETAILED
+
+    @property
+    def aggregated(self) -> bool:
+        """One counted marker per layer and spot (very large selections)."""
+        return self.mode == MODE_AGGREGATED
 
     @property
     def n_markers(self) -> int:
@@ -549,206 +599,431 @@ class EventPayload:
 
     @property
     def n_events(self) -> int:
-        return sum(len(p.info) for p in self.layers.values())
+        return sum(self.events_per_layer.values())
 
 
-_COMPACT_COLUMNS: Final = (
-    "id", "layer", "event_type", "actors", "fatalities", "date", "date_end",
-    "time_precision", "place", "country", "summary", "n_sources", "disputed_by",
-)
+class _Strings:
+    """An interned table of escaped strings, shipped once per payload."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, text: str) -> int:
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.items)
+            self.items.append(text)
+        return found
+
+    def add_codes(self, texts: Sequence[str], codes: np.ndarray) -> np.ndarray:
+        """Intern ``texts[code]`` for each code; the string indexes, code by code."""
+        if not len(codes):
+            return np.zeros(0, dtype=np.int64)
+        unique, inverse = np.unique(codes, return_inverse=True)
+        mapped = np.asarray([self.add(texts[int(c)]) for c in unique], dtype=np.int64)
+        return np.asarray(mapped[inverse.reshape(-1)], dtype=np.int64)
 
 
-def _rows(events: gpd.GeoDataFrame, compact: bool) -> Iterable[dict[str, Any]]:
-    """Row dicts: every column for full popups, only what compact popups need else."""
-    if not compact:
-        yield from events.drop(columns="geometry").to_dict("records")
-        return
-    names = [c for c in _COMPACT_COLUMNS if c in events.columns]
-    columns = [events[c].tolist() for c in names]
-    for values in zip(*columns, strict=True):
-        yield dict(zip(names, values, strict=True))
+def _pair_counts(
+    major: np.ndarray, minor: np.ndarray, n_minor: int, n_major: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (major, minor) pairs with their counts, sorted by major then minor."""
+    key = major * n_minor + minor
+    if n_major * n_minor <= 4_000_000:  # a dense count is much faster than sorting
+        counts = np.bincount(key, minlength=n_major * n_minor)
+        keys = np.flatnonzero(counts)
+        counts = counts[keys]
+    else:
+        keys, counts = np.unique(key, return_counts=True)
+    return keys // n_minor, keys % n_minor, counts
 
 
-def _anchors(geoms: Sequence[BaseGeometry | None]) -> list[list[tuple[float, float]]]:
-    """Anchors per geometry; plain points (the bulk of large stores) vectorised."""
-    arr = np.asarray(geoms, dtype=object)
-    kinds = shapely.get_type_id(arr)
-    points = arr.copy()
-    points[kinds != 0] = None
-    xs, ys = shapely.get_x(points), shapely.get_y(points)
-    out: list[list[tuple[float, float]]] = []
-    for i, geom in enumerate(geoms):
-        if kinds[i] == 0 and not (math.isnan(xs[i]) or math.isnan(ys[i])):
-            out.append([(float(xs[i]), float(ys[i]))])
-        else:
-            out.append(anchors_lonlat(geom))
-    return out
+def _clean(value: Any) -> Any:
+    """None for every kind of missing value, so equal keys hash equal."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
 
 
-def _aggregate_payload(events: gpd.GeoDataFrame, *, styles: MapStyles) -> EventPayload:
-    """One counted marker per layer and spot, column-wise.
+def _factorize(keys: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object))
+    return np.asarray(codes, dtype=np.int64), list(uniques)
 
-    Spots are the icon anchors rounded to 4 decimals (~10 m); lines and areas keep
-    their shape, once per distinct geometry. A marker shows the icon of its most
-    frequent type, colour and size; its popup gives the count, the types, the
-    place and the date range. At this size the table and the exports carry the
-    detail, and narrowing the filters brings single events back.
+
+class EventIndex:
+    """What the map needs of every event of a store, column by column, computed once.
+
+    Why: deriving symbols, colours, anchors and the texts of 100,000 events takes
+    about half a second; a filter change then only selects and groups rows of
+    these arrays (tens of milliseconds). Detailed popups are built on first use
+    and kept (bounded), so moving a date slider rebuilds only the new events.
+    Read-only once built, apart from those caches: safe to share between sessions.
     """
-    layer_names = list(dict.fromkeys([*LAYERS, *map(str, events["layer"].dropna().unique())]))
-    payload = EventPayload(
-        layers={name: LayerPayload() for name in layer_names},
-        icons=[],
-        anchors_lonlat=[],
-        legend_types={},
-        legend_groups={},
-        aggregated=True,
-        compact=True,
-    )
-    string_index: dict[str, int] = {}
 
-    def intern(text: str) -> int:
-        if text not in string_index:
-            string_index[text] = len(payload.strings)
-            payload.strings.append(text)
-        return string_index[text]
+    _POPUP_CACHE_LIMIT: Final = 50_000
 
-    n = len(events)
-    layers = events["layer"].fillna("").astype(str).tolist()
-    types = events["event_type"].fillna("").astype(str).tolist()
-    actors = events["actors"].tolist()
-    fatalities = events["fatalities"].tolist() if "fatalities" in events else [None] * n
-    dates = events["date"].fillna("").astype(str).tolist()
-    ends = events["date_end"].fillna("").astype(str).tolist()
-    places = events["place"].tolist()
-    countries = events["country"].tolist() if "country" in events else [None] * n
-    array = np.asarray(events.geometry.to_numpy(), dtype=object)
-    geoms = array.tolist()
-    kinds = shapely.get_type_id(array)
-    points = array.copy()
-    points[kinds != 0] = None
-    xs, ys = shapely.get_x(points).tolist(), shapely.get_y(points).tolist()
-    wkbs: list[bytes | None] = [None] * n
-    others = np.flatnonzero(kinds > 0)
-    if len(others):
-        for i, wkb in zip(others.tolist(), shapely.to_wkb(array[others]).tolist(), strict=True):
-            wkbs[i] = wkb
-    # Per event: its look (type label, symbol, colour, size) and place text, computed
-    # once per distinct (layer, type, actors, fatalities) and (place, country).
-    who = [tuple(map(str, a)) if type(a) is list else tuple(str(x) for x in _as_list(a))
-           for a in actors]
-    fat_keys = [None if (f is None or f is pd.NA or (isinstance(f, float) and math.isnan(f)))
-                else f for f in fatalities]
-    combo_codes, combos = pd.factorize(
-        pd.Series(list(zip(layers, types, who, fat_keys, strict=True)), dtype=object)
-    )
-    look_index: dict[tuple[str, str, str, int], int] = {}
-    looks: list[tuple[str, str, str, int]] = []
-    look_of_combo: list[int] = []
-    for layer, kind, names, fat in combos:
-        style = styles.type_style(layer, kind)
-        group = styles.group_for(names, layer=layer)
-        look = (style.label, style.symbol, group.colour, icon_size(fat))
-        if look not in look_index:
-            look_index[look] = len(looks)
-            looks.append(look)
-        look_of_combo.append(look_index[look])
-        payload.legend_types.setdefault(style.label, style)
-        payload.legend_groups.setdefault(group.id, group)
-    look_no = np.asarray(look_of_combo, dtype=np.int64)[combo_codes]
-    where_codes, wheres = pd.factorize(
-        pd.Series(list(zip(places, countries, strict=True)), dtype=object)
-    )
-    where_no = np.asarray(
-        [intern(_place_text({"place": p, "country": c})) for p, c in wheres], dtype=np.int64
-    )[where_codes]
-    # Plain points (the bulk) column-wise; multi-points, lines and areas one by one.
-    xs_arr, ys_arr = np.asarray(xs), np.asarray(ys)
-    plain = (kinds == 0) & ~np.isnan(xs_arr) & ~np.isnan(ys_arr)
-    idx = np.flatnonzero(plain)
-    parts = [pd.DataFrame({
-        "event": idx, "lon": xs_arr[idx], "lat": ys_arr[idx],
-        "shape": np.full(len(idx), -1, dtype=np.int64),
-    })]
-    shape_index: dict[bytes, int] = {}
-    shape_geoms: list[BaseGeometry] = []
-    anchors_of: list[list[tuple[float, float]]] = []
-    extra: list[tuple[int, float, float, int]] = []
-    for i in np.flatnonzero(~plain).tolist():
-        geom, wkb = geoms[i], wkbs[i]
-        if geom is None or wkb is None or geom.is_empty:
-            payload.skipped += 1
-            continue
-        shape_no = shape_index.get(wkb)
-        if shape_no is None:
-            shape_no = shape_index[wkb] = len(shape_geoms)
-            shape_geoms.append(geom)
-            anchors_of.append(anchors_lonlat(geom))
-        if not anchors_of[shape_no]:
-            payload.skipped += 1
-            continue
-        shaped = shape_no if geom.geom_type not in ("Point", "MultiPoint") else -1
-        extra.extend((i, lon, lat, shaped) for lon, lat in anchors_of[shape_no])
-    if extra:
-        parts.append(pd.DataFrame(extra, columns=["event", "lon", "lat", "shape"]))
-    frame = pd.concat(parts, ignore_index=True).sort_values("event", kind="stable")
-    if frame.empty:
-        return payload
-    ev = frame["event"].to_numpy()
-    frame["layer"] = np.asarray(layers, dtype=object)[ev]
-    frame["look"] = look_no[ev]
-    frame["where"] = where_no[ev]
-    frame["lat_r"] = frame["lat"].round(4)
-    frame["lon_r"] = frame["lon"].round(4)
-    frame["date"] = np.asarray(dates, dtype=object)[ev]
-    frame["end"] = np.asarray([e or d for e, d in zip(ends, dates, strict=True)], dtype=object)[ev]
-    keys = ["layer", "lat_r", "lon_r", "shape"]
-    counted = frame.groupby(keys, sort=False).agg(
-        count=("event", "size"), first=("date", "min"), last=("end", "max"),
-        where=("where", "first"), lon=("lon", "first"), lat=("lat", "first"),
-    )
-    per_look = frame.groupby([*keys, "look"], sort=False).size()
-    for lay, count in frame.groupby("layer", sort=False)["event"].nunique().items():
-        payload.events_per_layer[str(lay)] = int(count)
-    looks_of: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-    for (*key, look_no), k in per_look.items():
-        looks_of.setdefault(tuple(key), []).append((int(look_no), int(k)))
-    icon_index: dict[tuple[str, str, int], int] = {}
-    for key, row in zip(counted.index, counted.itertuples(index=False), strict=True):
-        layer, lat_r, lon_r, shape = key
-        found = looks_of[tuple(key)]
-        top = max(found, key=lambda lk: lk[1])[0]  # first of the most frequent looks
-        label, symbol, colour, size = looks[top]
-        icon_key = (symbol, colour, size)
-        icon = icon_index.get(icon_key)
-        if icon is None:
-            icon = icon_index[icon_key] = len(payload.icons)
-            payload.icons.append([symbol_svg(symbol, colour, size), size])
-        by_type: Counter[str] = Counter()
-        for look_no, k in found:
-            by_type[looks[look_no][0]] += k
-        kinds_text = " · ".join(f"{k} {_esc(lab)}" for lab, k in by_type.most_common(6))
-        if len(by_type) > 6:
-            kinds_text += " · …"
-        target = payload.layers.setdefault(layer, LayerPayload())
-        no = len(target.info)
-        first, last = row.first, row.last
-        when = _esc(first if first == last else f"{first} – {last}")
-        count = int(row.count)
-        target.info.append(
-            [intern(_esc(label)), intern(when), int(row.where), count, intern(colour),
-             intern(kinds_text)]
+    def __init__(self, events: gpd.GeoDataFrame, *, styles: MapStyles) -> None:
+        self.styles = styles
+        self.events = events
+        n = self.n = len(events)
+
+        def column(name: str) -> list[Any]:
+            if name not in events:
+                return [None] * n
+            values = events[name].astype(object)
+            return list(values.where(values.notna(), None).tolist())
+
+        layers = [str(v or "") for v in column("layer")]
+        self.layer_names: list[str] = list(dict.fromkeys([*LAYERS, *layers]))
+        code_of = {name: i for i, name in enumerate(self.layer_names)}
+        self.layer_code = np.asarray([code_of[v] for v in layers], dtype=np.int64)
+        self.ids = [str(v or "") for v in column("id")]
+
+        # Look of each event: (type label, symbol, colour, icon size), once per distinct
+        # (layer, type, actors, fatalities); the legend entries of each look.
+        types = [str(v or "") for v in column("event_type")]
+        who = [tuple(map(str, a)) if type(a) is list else tuple(map(str, _as_list(a)))
+               for a in column("actors")]
+        fatal = column("fatalities")
+        combo_codes, combos = _factorize(list(zip(layers, types, who, fatal, strict=True)))
+        self.looks: list[tuple[str, str, str, int]] = []
+        self.look_style: list[TypeStyle] = []
+        self.look_group: list[ActorGroup] = []
+        look_index: dict[tuple[str, str, str, int], int] = {}
+        look_of_combo: list[int] = []
+        for layer, kind, names, fat in combos:
+            style = styles.type_style(layer, kind)
+            group = styles.group_for(names, layer=layer)
+            look = (style.label, style.symbol, group.colour, icon_size(fat))
+            if look not in look_index:
+                look_index[look] = len(self.looks)
+                self.looks.append(look)
+                self.look_style.append(style)
+                self.look_group.append(group)
+            look_of_combo.append(look_index[look])
+        self.look = np.asarray(look_of_combo, dtype=np.int64)[combo_codes] if n else \
+            np.zeros(0, dtype=np.int64)
+        label_codes, self.labels = _factorize([look[0] for look in self.looks])
+        self.look_label = label_codes  # look -> index into self.labels
+        self.label_rank = np.argsort(np.argsort(np.asarray(self.labels, dtype=str), kind="stable"))
+
+        # Texts that repeat: when (date, end, precision) and where (place, country).
+        dates, ends, precisions = column("date"), column("date_end"), column("time_precision")
+        when_codes, whens = _factorize(list(zip(dates, ends, precisions, strict=True)))
+        self.when_code = when_codes
+        self.when_text = [_date_text({"date": d, "date_end": e, "time_precision": p})
+                          for d, e, p in whens]
+        where_codes, wheres = _factorize(list(zip(column("place"), column("country"),
+                                                  strict=True)))
+        self.where_code = where_codes
+        self.where_text = [_place_text({"place": p, "country": c}) for p, c in wheres]
+        # First and last day as ranks of the sorted ISO dates (for counted spots).
+        firsts = [str(d) if d else "" for d in dates]
+        lasts = [str(e) if e else f for e, f in zip(ends, firsts, strict=True)]
+        day_codes, self.days = pd.factorize(pd.Series([*firsts, *lasts], dtype=object),
+                                            sort=True)
+        day_codes = np.asarray(day_codes, dtype=np.int64)
+        self.first_day, self.last_day = day_codes[:n], day_codes[n:]
+        self.n_sources = (
+            pd.to_numeric(events["n_sources"], errors="coerce").fillna(0).to_numpy(np.int64)
+            if "n_sources" in events else np.zeros(n, dtype=np.int64)
         )
-        target.rows.append([float(lat_r), float(lon_r), icon, no, count])
-        payload.anchors_lonlat.append((float(row.lon), float(row.lat)))
-        if shape >= 0:
-            target.shapes.append(
-                {
-                    "type": "Feature",
-                    "properties": {"e": no, "c": colour},
-                    "geometry": _geojson_geometry(shape_geoms[int(shape)], 5),
-                }
-            )
-    return payload
+        self.n_disputes = np.asarray(
+            [len(v) if type(v) is list else len(_as_list(v)) for v in column("disputed_by")],
+            dtype=np.int64)
+
+        # Anchors (one row per icon; a multi-point has several) and distinct shapes.
+        self.shapes: list[BaseGeometry] = []
+        self._shape_json: dict[int, dict[str, Any]] = {}
+        self.event_shape = np.full(n, -1, dtype=np.int64)
+        array = np.asarray(events.geometry.to_numpy(), dtype=object) if n else \
+            np.zeros(0, dtype=object)
+        kinds = shapely.get_type_id(array) if n else np.zeros(0, dtype=np.int64)
+        points = array.copy()
+        points[kinds != 0] = None
+        xs, ys = shapely.get_x(points), shapely.get_y(points)
+        plain = (kinds == 0) & ~np.isnan(xs) & ~np.isnan(ys)
+        idx = np.flatnonzero(plain)
+        ev_parts, lon_parts, lat_parts = [idx], [xs[idx]], [ys[idx]]
+        others = np.flatnonzero(~plain & (kinds >= 0))
+        if len(others):
+            shape_index: dict[bytes, int] = {}
+            anchors_of: list[list[tuple[float, float]]] = []
+            wkbs = shapely.to_wkb(array[others]).tolist()
+            extra_ev: list[int] = []
+            extra_lon: list[float] = []
+            extra_lat: list[float] = []
+            for i, wkb in zip(others.tolist(), wkbs, strict=True):
+                geom = array[i]
+                if geom is None or geom.is_empty:
+                    continue
+                no = shape_index.get(wkb)
+                if no is None:
+                    no = shape_index[wkb] = len(self.shapes)
+                    self.shapes.append(geom)
+                    anchors_of.append(anchors_lonlat(geom))
+                if geom.geom_type not in ("Point", "MultiPoint"):
+                    self.event_shape[i] = no
+                for lon, lat in anchors_of[no]:
+                    extra_ev.append(i)
+                    extra_lon.append(lon)
+                    extra_lat.append(lat)
+            ev_parts.append(np.asarray(extra_ev, dtype=np.int64))
+            lon_parts.append(np.asarray(extra_lon, dtype=float))
+            lat_parts.append(np.asarray(extra_lat, dtype=float))
+        anchor_event = np.concatenate(ev_parts).astype(np.int64)
+        order = np.argsort(anchor_event, kind="stable")
+        self.anchor_event = anchor_event[order]
+        self.anchor_lon = np.concatenate(lon_parts).astype(float)[order]
+        self.anchor_lat = np.concatenate(lat_parts).astype(float)[order]
+        self.n_anchors = np.bincount(self.anchor_event, minlength=n)
+
+        self._popups: dict[int, Any] = {}
+        self._short: dict[int, Any] = {}
+
+    # ----------------------------------------------------------------- per-event texts
+
+    def _shape_geojson(self, no: int) -> dict[str, Any]:
+        found = self._shape_json.get(no)
+        if found is None:
+            found = self._shape_json[no] = _geojson_geometry(self.shapes[no], 5)
+        return found
+
+    def _detailed(self, positions: np.ndarray) -> list[tuple[str, str]]:
+        """(tooltip, popup) per event, built once per event and kept."""
+        wanted = [int(p) for p in positions]
+        got = {p: self._popups.get(p) for p in wanted}
+        missing = [p for p, text in got.items() if text is None]
+        if missing:
+            rows = self.events.iloc[missing].drop(columns="geometry").to_dict("records")
+            for pos, row in zip(missing, rows, strict=True):
+                got[pos] = (tooltip_text(row, styles=self.styles),
+                            popup_html(row, styles=self.styles))
+            self._remember(self._popups, {p: got[p] for p in missing})
+        return [got[p] or ("", "") for p in wanted]
+
+    def _summaries(self, positions: np.ndarray) -> list[str]:
+        """Escaped one-line summaries for compact popups, built once per event."""
+        wanted = [int(p) for p in positions]
+        got = {p: self._short.get(p) for p in wanted}
+        missing = [p for p, text in got.items() if text is None]
+        if missing:
+            texts = self.events["summary"].iloc[missing].tolist() \
+                if "summary" in self.events else [""] * len(missing)
+            for pos, text in zip(missing, texts, strict=True):
+                summary = str(_clean(text) or "")
+                if len(summary) > _SUMMARY_SHORT:
+                    summary = summary[: _SUMMARY_SHORT - 1].rstrip() + "…"
+                got[pos] = _esc(summary)
+            self._remember(self._short, {p: got[p] for p in missing})
+        return [got[p] or "" for p in wanted]
+
+    def _remember(self, cache: dict[int, Any], fresh: dict[int, Any]) -> None:
+        """Keep new texts, within a bound (sessions share the index: results are
+        returned from local copies, so another session clearing the cache is harmless)."""
+        if len(cache) + len(fresh) > self._POPUP_CACHE_LIMIT:
+            cache.clear()
+        cache.update(fresh)
+
+    # ----------------------------------------------------------------- payloads
+
+    def positions_of(self, shown: pd.DataFrame) -> np.ndarray:
+        """Row positions, in this index, of a filtered frame of the same events."""
+        found = self.events.index.get_indexer(shown.index)
+        return np.asarray(found[found >= 0], dtype=np.int64)
+
+    def payload(
+        self,
+        positions: np.ndarray | None = None,
+        *,
+        popup_detail_limit: int = POPUP_DETAIL_LIMIT,
+        aggregate_threshold: int = AGGREGATE_THRESHOLD,
+    ) -> EventPayload:
+        """The map payload of the events at ``positions`` (all when None), in store order."""
+        pos = np.arange(self.n, dtype=np.int64) if positions is None else \
+            np.unique(np.asarray(positions, dtype=np.int64))
+        mode = (MODE_AGGREGATED if len(pos) > aggregate_threshold
+                else MODE_COMPACT if len(pos) > popup_detail_limit else MODE_DETAILED)
+        payload = EventPayload(
+            layers={name: LayerPayload() for name in self.layer_names},
+            icons=[], legend_types={}, legend_groups={}, mode=mode,
+        )
+        drawn = pos[self.n_anchors[pos] > 0]
+        payload.skipped = len(pos) - len(drawn)
+        counts = np.bincount(self.layer_code[drawn], minlength=len(self.layer_names))
+        payload.events_per_layer = {
+            name: int(counts[i]) for i, name in enumerate(self.layer_names)}
+        for look in np.unique(self.look[drawn]).tolist():
+            style, group = self.look_style[look], self.look_group[look]
+            payload.legend_types.setdefault(style.label, style)
+            payload.legend_groups.setdefault(group.id, group)
+        if not len(drawn):
+            return payload
+        selected = np.zeros(self.n, dtype=bool)
+        selected[drawn] = True
+        anchors = np.flatnonzero(selected[self.anchor_event])
+        if mode == MODE_AGGREGATED:
+            self._aggregate(payload, anchors)
+        else:
+            self._per_event(payload, drawn, anchors)
+        return payload
+
+    def _icon(self, payload: EventPayload, look: int, index: dict[tuple[str, str, int], int]
+              ) -> int:
+        """Icon index of a look, interning the icon in the payload on first use."""
+        _, symbol, colour, size = self.looks[look]
+        key = (symbol, colour, size)
+        found = index.get(key)
+        if found is None:
+            found = index[key] = len(payload.icons)
+            payload.icons.append([symbol_svg(symbol, colour, size), size])
+        return found
+
+    def _icons_for(self, payload: EventPayload, looks: np.ndarray) -> np.ndarray:
+        """Icon index of each look present in ``looks``."""
+        table = np.full(len(self.looks), -1, dtype=np.int64)
+        index: dict[tuple[str, str, int], int] = {}
+        for look in np.unique(looks).tolist():
+            table[look] = self._icon(payload, look, index)
+        return table
+
+    def _per_event(self, payload: EventPayload, drawn: np.ndarray, anchors: np.ndarray) -> None:
+        """One marker per anchor and one info row per event (detailed or compact)."""
+        strings = _Strings()
+        decimals = _COORD_DECIMALS - 1 if payload.compact else _COORD_DECIMALS  # ~1 m
+        layer_of = self.layer_code[drawn]
+        number = np.zeros(len(drawn), dtype=np.int64)  # event index within its layer
+        for code in np.unique(layer_of).tolist():
+            where = layer_of == code
+            number[where] = np.arange(int(where.sum()))
+        number_of = np.full(self.n, -1, dtype=np.int64)
+        number_of[drawn] = number
+        looks = self.look[drawn]
+        icon_of = self._icons_for(payload, looks)
+        events_of_anchor = self.anchor_event[anchors]
+        lat = np.round(self.anchor_lat[anchors], decimals).tolist()
+        lon = np.round(self.anchor_lon[anchors], decimals).tolist()
+        icon = icon_of[self.look[events_of_anchor]].tolist()
+        numbers = number_of[events_of_anchor].tolist()
+        anchor_layer = self.layer_code[events_of_anchor].tolist()
+        targets = [payload.layers[name] for name in self.layer_names]
+        for la, lo, ic, no, code in zip(lat, lon, icon, numbers, anchor_layer, strict=True):
+            targets[code].rows.append([la, lo, ic, no])
+        ids = [self.ids[p] for p in drawn.tolist()]
+        if payload.compact:
+            label_s = strings.add_codes([_esc(label) for label, *_ in self.looks], looks)
+            colour_s = strings.add_codes([look[2] for look in self.looks], looks)
+            when_s = strings.add_codes(self.when_text, self.when_code[drawn])
+            where_s = strings.add_codes(self.where_text, self.where_code[drawn])
+            summaries = self._summaries(drawn)
+            for row in zip(layer_of.tolist(), ids, label_s.tolist(), when_s.tolist(),
+                           where_s.tolist(), summaries, self.n_sources[drawn].tolist(),
+                           self.n_disputes[drawn].tolist(), colour_s.tolist(), strict=True):
+                targets[row[0]].info.append(list(row[1:]))
+        else:
+            texts = self._detailed(drawn)
+            for code, eid, (tip, popup) in zip(layer_of.tolist(), ids, texts, strict=True):
+                targets[code].info.append([eid, tip, popup])
+        payload.strings = strings.items
+        # Lines and areas: each distinct shape and colour once, naming its events.
+        shaped = np.flatnonzero(self.event_shape[drawn] >= 0)
+        features: dict[tuple[int, int, str], list[int]] = {}
+        for i in shaped.tolist():
+            colour = self.looks[int(looks[i])][2]
+            key = (int(layer_of[i]), int(self.event_shape[drawn[i]]), colour)
+            features.setdefault(key, []).append(int(number[i]))
+        for (code, shape, colour), members in features.items():
+            targets[code].shapes.append({
+                "type": "Feature", "properties": {"e": members, "c": colour},
+                "geometry": self._shape_geojson(shape),
+            })
+        payload.bounds = focus_bounds(np.column_stack(
+            [self.anchor_lon[anchors], self.anchor_lat[anchors]]))
+
+    def _aggregate(self, payload: EventPayload, anchors: np.ndarray) -> None:
+        """One counted marker per layer and spot (anchor rounded to ~10 m, or shape).
+
+        The marker shows the most frequent event type of its spot (with the most
+        frequent colour and size among those events); its popup gives that type
+        with its count, the other types with theirs, the place and the date range.
+        At this size the table and the exports carry the detail, and narrowing the
+        filters brings single events back.
+        """
+        strings = _Strings()
+        ev = self.anchor_event[anchors]
+        lat, lon = self.anchor_lat[anchors], self.anchor_lon[anchors]
+        frame = pd.DataFrame({
+            "layer": self.layer_code[ev],
+            "lat": np.round(lat * 1e4).astype(np.int64),
+            "lon": np.round(lon * 1e4).astype(np.int64),
+            "shape": self.event_shape[ev],
+        })
+        spot = frame.groupby(["layer", "lat", "lon", "shape"], sort=False).ngroup().to_numpy()
+        n_spots = int(spot.max()) + 1
+        first_row = np.full(n_spots, len(spot), dtype=np.int64)
+        np.minimum.at(first_row, spot, np.arange(len(spot)))
+        count = np.bincount(spot, minlength=n_spots)
+        first = np.full(n_spots, len(self.days), dtype=np.int64)
+        np.minimum.at(first, spot, self.first_day[ev])
+        last = np.full(n_spots, -1, dtype=np.int64)
+        np.maximum.at(last, spot, self.last_day[ev])
+        look = self.look[ev]
+        n_looks, n_labels = len(self.looks), len(self.labels)
+        # events per (spot, type), most frequent first (ties: by type name)
+        t_spot, t_label, t_count = _pair_counts(spot, self.look_label[look], n_labels, n_spots)
+        order = np.lexsort((self.label_rank[t_label], -t_count, t_spot))
+        t_spot, t_label, t_count = t_spot[order], t_label[order], t_count[order]
+        t_start = np.searchsorted(t_spot, np.arange(n_spots + 1))
+        top_label = t_label[t_start[:-1]]
+        # the icon: the most frequent look among the events of the most frequent type
+        l_spot, l_look, l_count = _pair_counts(spot, look, n_looks, n_spots)
+        keep = self.look_label[l_look] == top_label[l_spot]
+        l_spot, l_look, l_count = l_spot[keep], l_look[keep], l_count[keep]
+        order = np.lexsort((l_look, -l_count, l_spot))
+        best_look = l_look[order][np.searchsorted(l_spot[order], np.arange(n_spots))].tolist()
+        label_s = {int(k): strings.add(_esc(self.labels[int(k)])) for k in np.unique(t_label)}
+        kinds_all = [[label_s[k], c] for k, c in zip(t_label.tolist(), t_count.tolist(),
+                                                        strict=True)]
+        t_start_list = t_start.tolist()
+        icon_index: dict[tuple[str, str, int], int] = {}
+        rows_layer = frame["layer"].to_numpy()[first_row].tolist()
+        rows_shape = frame["shape"].to_numpy()[first_row].tolist()
+        rows_where = self.where_code[ev[first_row]].tolist()
+        lat_r = (frame["lat"].to_numpy()[first_row] / 1e4).tolist()
+        lon_r = (frame["lon"].to_numpy()[first_row] / 1e4).tolist()
+        counts, firsts, lasts = count.tolist(), first.tolist(), last.tolist()
+        targets = [payload.layers[name] for name in self.layer_names]
+        days = [str(d) for d in self.days]
+        when_s: dict[tuple[int, int], int] = {}
+        for s in range(n_spots):
+            kinds = kinds_all[t_start_list[s]:t_start_list[s + 1]]
+            best = best_look[s]
+            colour = self.looks[best][2]
+            span = (firsts[s], lasts[s])
+            when = when_s.get(span)
+            if when is None:
+                begin = days[span[0]] if span[0] < len(days) else ""
+                end = days[span[1]] if span[1] >= 0 else begin
+                when = when_s[span] = strings.add(
+                    _esc(begin if begin == end else f"{begin} – {end}"))
+            target = targets[rows_layer[s]]
+            no = len(target.info)
+            target.info.append([
+                kinds[0][0], when, strings.add(self.where_text[rows_where[s]]), counts[s],
+                strings.add(colour), kinds[:_KINDS_SHOWN], len(kinds) > _KINDS_SHOWN,
+                kinds[0][1],
+            ])
+            icon = self._icon(payload, best, icon_index)
+            target.rows.append([lat_r[s], lon_r[s], icon, no, counts[s]])
+            if rows_shape[s] >= 0:
+                target.shapes.append({
+                    "type": "Feature", "properties": {"e": [no], "c": colour},
+                    "geometry": self._shape_geojson(rows_shape[s]),
+                })
+        payload.strings = strings.items
+        spot_lonlat = np.column_stack([lon[first_row], lat[first_row]])
+        payload.bounds = focus_bounds(spot_lonlat)
 
 
 def build_payload(
@@ -758,142 +1033,113 @@ def build_payload(
     popup_detail_limit: int = POPUP_DETAIL_LIMIT,
     aggregate_threshold: int = AGGREGATE_THRESHOLD,
 ) -> EventPayload:
-    """Turn the events frame into compact, escaped per-layer arrays."""
-    if len(events) > aggregate_threshold:
-        return _aggregate_payload(events, styles=styles)
-    layer_names = list(dict.fromkeys([*LAYERS, *map(str, events["layer"].dropna().unique())]))
-    payload = EventPayload(
-        layers={name: LayerPayload() for name in layer_names},
-        icons=[],
-        anchors_lonlat=[],
-        legend_types={},
-        legend_groups={},
+    """Turn the events frame into compact, escaped per-layer arrays.
+
+    For repeated filters of one store, build an :class:`EventIndex` once and call
+    its ``payload`` instead (this is that, for a single use).
+    """
+    return EventIndex(events, styles=styles).payload(
+        popup_detail_limit=popup_detail_limit, aggregate_threshold=aggregate_threshold
     )
-    if events.empty:
-        return payload
-    payload.compact = len(events) > popup_detail_limit
-    decimals = _COORD_DECIMALS - 1 if payload.compact else _COORD_DECIMALS  # ~1 m is plenty
-    icon_index: dict[tuple[str, str, int], int] = {}
-    string_index: dict[str, int] = {}
-
-    def intern(text: str) -> int:
-        if text not in string_index:
-            string_index[text] = len(payload.strings)
-            payload.strings.append(text)
-        return string_index[text]
-
-    group_cache: dict[tuple[str, ...], ActorGroup] = {}
-    text_cache: dict[tuple[Any, ...], int] = {}
-
-    def cached_text(kind: str, row: Mapping[str, Any], *keys: str) -> int:
-        """Interned escaped text for fields that repeat (dates, places)."""
-        values = tuple(row.get(k) for k in keys)
-        cache_key = (kind, *values, *([None] * (3 - len(values))))
-        if cache_key not in text_cache:
-            text = _date_text(row) if kind == "when" else _place_text(row)
-            text_cache[cache_key] = intern(text)
-        return text_cache[cache_key]
-
-    geoms = list(events.geometry)
-    for row, geom, anchors in zip(_rows(events, payload.compact), geoms, _anchors(geoms),
-                                  strict=True):
-        layer = str(row.get("layer") or "")
-        if not anchors:
-            payload.skipped += 1
-            continue
-        target = payload.layers.setdefault(layer, LayerPayload())
-        style = styles.type_style(layer, str(row.get("event_type") or ""))
-        actors = (layer, *(str(a) for a in _as_list(row.get("actors"))))
-        group = group_cache.get(actors)
-        if group is None:
-            group = group_cache[actors] = styles.group_for(actors[1:], layer=layer)
-        payload.legend_types.setdefault(style.label, style)
-        payload.legend_groups.setdefault(group.id, group)
-        size = icon_size(row.get("fatalities"))
-        key = (style.symbol, group.colour, size)
-        if key not in icon_index:
-            icon_index[key] = len(payload.icons)
-            payload.icons.append([symbol_svg(style.symbol, group.colour, size), size])
-        event_no = len(target.info)
-        if payload.compact:
-            summary = str(row.get("summary") or "")
-            if len(summary) > _SUMMARY_SHORT:
-                summary = summary[: _SUMMARY_SHORT - 1].rstrip() + "…"
-            target.info.append(
-                [
-                    str(row.get("id") or ""),
-                    intern(_esc(style.label)),
-                    cached_text("when", row, "date", "date_end", "time_precision"),
-                    cached_text("where", row, "place", "country"),
-                    _esc(summary),
-                    int(_number(row.get("n_sources")) or 0),
-                    len(_as_list(row.get("disputed_by"))),
-                    intern(group.colour),
-                ]
-            )
-        else:
-            target.info.append(
-                [
-                    str(row.get("id") or ""),
-                    tooltip_text(row, styles=styles),
-                    popup_html(row, styles=styles),
-                ]
-            )
-        for lon, lat in anchors:
-            lat_r, lon_r = round(lat, decimals), round(lon, decimals)
-            target.rows.append([lat_r, lon_r, icon_index[key], event_no])
-            payload.anchors_lonlat.append((lon, lat))
-        if geom is not None and geom.geom_type not in ("Point", "MultiPoint"):
-            target.shapes.append(
-                {
-                    "type": "Feature",
-                    "properties": {"e": event_no, "c": group.colour},
-                    "geometry": _geojson_geometry(geom, 5),
-                }
-            )
-    return payload
 
 
 # --------------------------------------------------------------------------- elements
 
 
-class EventLayer(JSCSSMixin, Layer):
-    """One toggleable layer of events: clustered icons, and shapes on a canvas."""
+class _Text(Element):
+    """Text a macro already rendered, kept as it is.
+
+    branca wraps each rendered macro in a new template and compiles it again: for
+    our elements that means lexing up to megabytes of event data as Jinja on every
+    rerun (tens of milliseconds), and data that could act as template code.
+    """
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def _render_layer_once(layer: Layer, **kwargs: Any) -> str:
+    """``Layer.render`` for our data-carrying layers, without the second compilation."""
+    parent = layer._parent
+    if layer.show and parent is not None:
+        layer.add_child(
+            ElementAddToElement(
+                element_name=layer.get_name(), element_parent_name=parent.get_name()
+            ),
+            name=layer.get_name() + "_add",
+        )
+    figure = layer.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("render a map element inside a folium Figure (a Map has one)")
+    module = layer._template.module
+    for part, target in (("header", figure.header), ("html", figure.html),
+                         ("script", figure.script)):
+        macro = getattr(module, part, None)
+        if macro is not None:
+            target.add_child(_Text(macro(layer, kwargs)), name=layer.get_name())
+    for child in layer._children.values():
+        child.render(**kwargs)
+    return ""
+
+
+class EventOverlay(FeatureGroup):
+    """Every event layer, the legend and the view, as one element added to a map.
+
+    Why one element: st_folium can swap a "feature group" on a live map
+    (``feature_group_to_add``) without rebuilding the map, so a filter change
+    ships and draws only this. When added to a map it adds its layers
+    (clustered icons, shapes on a canvas) to the map and to the map's layer
+    control (:class:`EventLayerControl`), keeps layers the user switched off
+    switched off, shows the legend of what it draws, and opens the view on its
+    events the first time (later only when none of them is in view). When
+    removed it takes all that away again.
+
+    ``_name`` stays "FeatureGroup": st_folium names the variable it adds to the
+    map after it. Events are rebuilt in the browser from compact arrays (see
+    :class:`EventPayload`); popups are bound lazily, on first click or hover.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function(){
-            var rows = {{ this.rows_json }};
-            var info = {{ this.info_json }};
-            var S = {{ this.strings_json }};
-            var compact = {{ this.compact_json }};
-            var aggregated = {{ this.aggregated_json }};
-            var shapes = {{ this.shapes_json }};
+        var {{ this.get_name() }} = (function () {
+            var D = {{ this.data_js }};
+            var S = D.strings, mode = D.mode;
+            var aggregated = mode === 'aggregated', compact = mode !== 'detailed';
             function esc(t) {
                 return String(t).replace(/[&<>"']/g, function (c) {
                     return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
                 });
             }
-            function tipOf(r) {
-                if (aggregated) {
-                    return S[r[0]] + ' · ' + r[3] + (r[3] > 1 ? ' events' : ' event') +
-                        ' · ' + S[r[2]];
-                }
-                return compact ? S[r[1]] + ' · ' + S[r[2]] + ' · ' + S[r[3]] : r[1];
+            function plural(n, one) { return n + ' ' + one + (n === 1 ? '' : 's'); }
+            function kinds(r) {
+                return r[5].map(function (p) { return p[1] + ' ' + S[p[0]]; }).join(' · ') +
+                    (r[6] ? ' · …' : '');
             }
-            function popupOf(r) {
+            function tipOf(r, more) {
+                var tip = aggregated
+                    ? S[r[0]] + ' (' + r[7] + ') · ' + plural(r[3], 'event') + ' · ' + S[r[2]]
+                    : compact ? S[r[1]] + ' · ' + S[r[2]] + ' · ' + S[r[3]] : r[1];
+                return more ? tip + ' (+' + more + ' more here)' : tip;
+            }
+            function popupOf(r, more) {
+                var extra = more ? '<div class="ev-sec">' + plural(more, 'more event') +
+                    ' in this area: choose their icons</div>' : '';
                 if (aggregated) {
                     return '<div class="ev-pop"><div class="ev-head"><span class="ev-badge" ' +
                         'style="background:' + S[r[4]] + '">' + S[r[0]] + '</span></div>' +
-                        '<p class="ev-summary">' + r[3] + (r[3] > 1 ? ' events' : ' event') +
-                        ' here: ' + S[r[5]] + '</p><table class="ev-facts">' +
+                        '<p class="ev-summary">' + plural(r[3], 'event') + ' here. Most frequent ' +
+                        'type: ' + S[r[0]] + ' (' + r[7] + ' of ' + r[3] + ')</p>' +
+                        '<table class="ev-facts"><tr><th>Types</th><td>' + kinds(r) + '</td></tr>' +
                         '<tr><th>When</th><td>' + S[r[1]] + '</td></tr>' +
                         '<tr><th>Where</th><td>' + S[r[2]] + '</td></tr></table>' +
                         '<div class="ev-sec">Too many events to map one by one: narrow the ' +
                         'filters to see each event, or use the table and exports</div></div>';
                 }
-                if (!compact) { return r[2]; }
+                if (!compact) { return r[2].replace(/<\\/div>$/, extra + '</div>'); }
                 return '<div class="ev-pop"><div class="ev-head"><span class="ev-badge" ' +
                     'style="background:' + S[r[7]] + '">' + S[r[1]] + '</span></div>' +
                     '<p class="ev-summary">' + r[4] + '</p><table class="ev-facts">' +
@@ -902,77 +1148,152 @@ class EventLayer(JSCSSMixin, Layer):
                     '<div class="ev-sec">' + r[5] + ' source(s)' +
                     (r[6] ? ', disputed by ' + r[6] : '') +
                     ' — narrow the filters to see quotes here, or use the table and exports' +
-                    '</div><div class="ev-id">' + esc(r[0]) + '</div></div>';
+                    '</div>' + extra + '<div class="ev-id">' + esc(r[0]) + '</div></div>';
             }
-            var icons = {{ this.icons_json }}.map(function(ic){
+            var icons = D.icons.map(function (ic) {
                 return L.divIcon({html: ic[0], className: 'ev-icon', iconSize: [ic[1], ic[1]],
                                   iconAnchor: [ic[1] / 2, ic[1] / 2],
                                   popupAnchor: [0, -ic[1] / 2], tooltipAnchor: [0, -ic[1] / 2]});
             });
-            var group = L.featureGroup();
-            function lazy(layer, open) {
-                if (!layer || layer._evBound || layer.options.ev === undefined) { return; }
-                layer._evBound = true;
-                var item = info[layer.options.ev];
-                layer.bindPopup(popupOf(item), {maxWidth: 380, maxHeight: 320});
-                layer.bindTooltip(tipOf(item), {direction: 'top', sticky: layer instanceof L.Path});
-                if (open === 'popup') { layer.openPopup(); } else { layer.openTooltip(); }
+            function clusterIcon(cluster) {  // counted markers: a cluster counts events
+                var n = 0, kids = cluster.getAllChildMarkers();
+                for (var k = 0; k < kids.length; k++) { n += kids[k].options.n; }
+                var size = n < 10 ? 'small' : n < 100 ? 'medium' : 'large';
+                return L.divIcon({html: '<div><span>' + n + '</span></div>',
+                                  className: 'marker-cluster marker-cluster-' + size,
+                                  iconSize: L.point(40, 40)});
             }
-            if (shapes.features.length) {
-                var renderer = L.canvas({padding: 0.2});
-                var shapeLayer = L.geoJSON(shapes, {
-                    renderer: renderer,
-                    style: function (f) {
-                        var area = f.geometry.type.indexOf('Polygon') >= 0;
-                        return {color: f.properties.c, weight: area ? 2 : 5, opacity: 0.85,
-                                fillColor: f.properties.c, fillOpacity: area ? 0.18 : 0,
-                                dashArray: area ? null : '10 6'};
-                    },
-                    onEachFeature: function (f, l) { l.options.ev = f.properties.e; }
-                });
-                group.addLayer(shapeLayer);
-            }
-            function tag() {
-                if (this._icon && !aggregated) {
-                    this._icon.setAttribute('data-ev', info[this.options.ev][0]);
+            function makeLayer(spec, rank) {
+                var info = spec.info, group = L.featureGroup();
+                group.evKey = spec.key; group.evName = spec.name; group.evRank = rank;
+                group.evCount = info.length; group.evLoaded = false;
+                function lazy(layer, open) {
+                    if (!layer || layer._evBound || layer.options.ev === undefined) { return; }
+                    layer._evBound = true;
+                    var item = info[layer.options.ev], more = layer.options.evMore || 0;
+                    layer.bindPopup(popupOf(item, more), {maxWidth: 380, maxHeight: 320});
+                    layer.bindTooltip(tipOf(item, more),
+                                      {direction: 'top', sticky: layer instanceof L.Path});
+                    if (open === 'popup') { layer.openPopup(); } else { layer.openTooltip(); }
                 }
-            }
-            var markers = new Array(rows.length);
-            for (var i = 0; i < rows.length; i++) {
-                var r = rows[i];
-                var m = L.marker([r[0], r[1]], {icon: icons[r[2]], ev: r[3], n: r[4] || 1,
-                                                keyboard: false});
-                m.on('add', tag);
-                markers[i] = m;
-            }
-            // Always clustered: identical places (both ends of many calls) spiderfy
-            // instead of hiding each other; a large store keeps few DOM icons.
-            var options = {{ this.cluster_options }};
-            if (aggregated) {  // a cluster counts events, not the counted markers inside it
-                options.iconCreateFunction = function (cluster) {
-                    var n = 0, kids = cluster.getAllChildMarkers();
-                    for (var k = 0; k < kids.length; k++) { n += kids[k].options.n; }
-                    var size = n < 10 ? 'small' : n < 100 ? 'medium' : 'large';
-                    return L.divIcon({html: '<div><span>' + n + '</span></div>',
-                                      className: 'marker-cluster marker-cluster-' + size,
-                                      iconSize: L.point(40, 40)});
+                if (spec.shapes.features.length) {
+                    group.addLayer(L.geoJSON(spec.shapes, {
+                        renderer: L.canvas({padding: 0.2}),
+                        style: function (f) {
+                            var area = f.geometry.type.indexOf('Polygon') >= 0;
+                            return {color: f.properties.c, weight: area ? 2 : 5, opacity: 0.85,
+                                    fillColor: f.properties.c, fillOpacity: area ? 0.18 : 0,
+                                    dashArray: area ? null : '10 6'};
+                        },
+                        onEachFeature: function (f, l) {
+                            l.options.ev = f.properties.e[0];
+                            l.options.evMore = f.properties.e.length - 1;
+                        }
+                    }));
+                }
+                function tag() {
+                    if (this._icon && !aggregated) {
+                        this._icon.setAttribute('data-ev', info[this.options.ev][0]);
+                    }
+                }
+                var rows = spec.rows, markers = new Array(rows.length);
+                for (var i = 0; i < rows.length; i++) {
+                    var r = rows[i];
+                    var m = L.marker([r[0], r[1]], {icon: icons[r[2]], ev: r[3], n: r[4] || 1,
+                                                    keyboard: false});
+                    m.on('add', tag);
+                    markers[i] = m;
+                }
+                // Always clustered: identical places (both ends of many calls) spiderfy
+                // instead of hiding each other; a large store keeps few DOM icons.
+                var options = L.extend({}, D.cluster);
+                if (aggregated) { options.iconCreateFunction = clusterIcon; }
+                var expected = rows.length;  // (markercluster also reports its own empty adds)
+                options.chunkProgress = function (done, total) {
+                    if (total === expected && done >= total) { group.evLoaded = true; }
                 };
+                var markerLayer = L.markerClusterGroup(options);
+                // Add the markers once the cluster group is on the map: before that,
+                // markercluster checks each new marker against its whole pending list
+                // (quadratic: about 4 s for 33,000 markers).
+                markerLayer.once('add', function () {
+                    markerLayer.addLayers(markers);
+                    markers = null;
+                });
+                group.addLayer(markerLayer);
+                group.on('click', function (e) { lazy(e.layer, 'popup'); });
+                group.on('mouseover', function (e) { lazy(e.layer, 'tooltip'); });
+                return group;
             }
-            group.evLoaded = false;
-            options.chunkProgress = function (done, total) { group.evLoaded = done >= total; };
-            var markerLayer = L.markerClusterGroup(options);
-            // Add the markers once the cluster group is on the map: before that,
-            // markercluster checks each new marker against its whole pending list
-            // (quadratic: about 4 s for 33,000 markers).
-            markerLayer.once('add', function () {
-                markerLayer.addLayers(markers);
-                if (!options.chunkedLoading) { group.evLoaded = true; }
+            var groups = D.layers.map(function (spec, i) { return makeLayer(spec, 20 + i); });
+            var Overlay = L.Layer.extend({
+                onAdd: function (map) {
+                    var state = map._evState || (map._evState = {hidden: {}, generation: 0});
+                    var control = map.evControl, self = this;
+                    state.generation += 1;
+                    this.evGeneration = state.generation;
+                    map._evOverlay = this;
+                    if (D.bounds) {  // view first: markers are then clustered once, for it
+                        var bounds = L.latLngBounds(D.bounds);
+                        if (!state.fitted || !map.getBounds().intersects(bounds)) {
+                            map.fitBounds(bounds, {maxZoom: 11, animate: false});
+                        }
+                        state.fitted = true;
+                    }
+                    groups.forEach(function (g) {  // not yet in the control: no events fire
+                        if (!state.hidden[g.evKey]) { map.addLayer(g); }
+                        if (control) { control.addOverlay(g, g.evName); }
+                    });
+                    if (!state.tracking) {  // remember which event layers the user hid
+                        state.tracking = true;
+                        map.on('overlayadd overlayremove', function (e) {
+                            if (e.layer && e.layer.evKey !== undefined) {
+                                state.hidden[e.layer.evKey] = e.type === 'overlayremove';
+                            }
+                        });
+                    }
+                    if (D.legend) {
+                        this._legend = L.control({position: 'bottomright'});
+                        this._legend.onAdd = function () {
+                            var box = L.DomUtil.create('div', 'ev-legend');
+                            box.innerHTML = D.legend;
+                            L.DomEvent.disableClickPropagation(box);
+                            L.DomEvent.disableScrollPropagation(box);
+                            var details = box.querySelector('details');
+                            if (details) {
+                                if (state.legendClosed) { details.open = false; }
+                                details.addEventListener('toggle', function () {
+                                    state.legendClosed = !details.open;
+                                });
+                            }
+                            return box;
+                        };
+                        this._legend.addTo(map);
+                    }
+                    // st_folium lists every overlay it ever added; forget the removed ones
+                    if (Array.isArray(window.feature_group)) {
+                        window.feature_group = window.feature_group.filter(function (l) {
+                            return l === self || map.hasLayer(l);
+                        });
+                    }
+                },
+                onRemove: function (map) {
+                    var control = map.evControl;
+                    groups.forEach(function (g) {  // out of the control first: no events
+                        if (control) { control.removeLayer(g); }
+                        map.removeLayer(g);
+                    });
+                    if (this._legend) { this._legend.remove(); this._legend = null; }
+                    if (map._evOverlay === this) { map._evOverlay = null; }
+                }
             });
-            group.addLayer(markerLayer);
-            group.on('click', function (e) { lazy(e.layer, 'popup'); });
-            group.on('mouseover', function (e) { lazy(e.layer, 'tooltip'); });
-            group.evCount = info.length;
-            return group;
+            var overlay = new Overlay();
+            overlay.evGroups = groups;
+            overlay.evMode = mode;
+            overlay.evDrawn = function () {  // every shown event layer has all its markers
+                return groups.every(function (g) { return !g._map || g.evLoaded; });
+            };
+            return overlay;
         })();
         {% endmacro %}
         """
@@ -980,45 +1301,167 @@ class EventLayer(JSCSSMixin, Layer):
 
     def __init__(
         self,
-        payload: LayerPayload,
-        icons: list[list[Any]],
+        payload: EventPayload,
         *,
-        strings: list[str],
-        compact: bool,
-        name: str,
-        large: bool,
-        asset_base: str,
-        show: bool = True,
-        aggregated: bool = False,
+        styles: MapStyles,
+        cluster_threshold: int = CLUSTER_THRESHOLD,
     ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "EventLayer"
-        self.rows_json, self.info_json, self.shapes_json = payload.encoded()
-        self.icons_json = _js_json(icons)
-        self.strings_json = _js_json(strings if compact else [])
-        self.compact_json = "true" if compact else "false"
-        self.aggregated_json = "true" if aggregated else "false"
-        options: dict[str, Any] = {
-            "showCoverageOnHover": False,
-            "spiderfyOnMaxZoom": True,
-            # few events: group only icons at (nearly) the same spot; many: real clusters
-            "maxClusterRadius": 80 if large else 3,
-            "chunkedLoading": large,
-            "chunkInterval": 120,
-            # cluster split/merge animations cost seconds per zoom with many markers
-            "animate": not large,
+        super().__init__(name="Events", overlay=True, control=False, show=True)
+        self._name = "FeatureGroup"
+        self.data_js = _js_parse(
+            payload_json(payload, styles=styles, cluster_threshold=cluster_threshold)
+        )
+
+    def render(self, **kwargs: Any) -> str:
+        return _render_layer_once(self, **kwargs)
+
+
+def cluster_options(*, large: bool) -> dict[str, Any]:
+    """markercluster options: few events group only overlapping icons; many cluster."""
+    return {
+        "showCoverageOnHover": False,
+        "spiderfyOnMaxZoom": True,
+        "maxClusterRadius": 80 if large else 3,
+        "chunkedLoading": large,
+        "chunkInterval": 120,
+        "chunkDelay": 10,
+        # cluster split/merge animations cost seconds per zoom with many markers
+        "animate": not large,
+    }
+
+
+def legend_html(*, types: Mapping[str, TypeStyle], groups: Iterable[ActorGroup]) -> str:
+    """A collapsible legend: symbols by event type, colours by actor, size by fatalities."""
+    parts = ['<details open><summary>Legend</summary><div class="ev-leg-sec">Event type</div>']
+    for label, style in sorted(types.items()):
+        parts.append(
+            f'<div class="ev-leg-row">{symbol_svg(style.symbol, "#455a64", 16)}'
+            f"<span>{_esc(label)}</span></div>"
+        )
+    parts.append('<div class="ev-leg-sec">Actor</div>')
+    for group in groups:
+        parts.append(
+            f'<div class="ev-leg-row"><span class="ev-swatch" '
+            f'style="background:{group.colour}"></span><span>{_esc(group.label)}</span></div>'
+        )
+    parts.append('<div class="ev-leg-sec">Fatalities</div><div class="ev-leg-sizes">')
+    for deaths in (0, 1, 10, 50):
+        size = icon_size(deaths)
+        label = "0 / ?" if deaths == 0 else str(deaths)
+        parts.append(
+            f'<span class="ev-leg-size">{symbol_svg("circle", "#90a4ae", size)}'
+            f"<span>{label}</span></span>"
+        )
+    parts.append(
+        '</div><div class="ev-leg-note">Dashed lines and shaded areas: events placed '
+        "along a line or over a region.</div></details>"
+    )
+    return "".join(parts)
+
+
+def _layer_label(styles: MapStyles, layer: str, count: int) -> str:
+    return f"{styles.layer_label(layer)} ({count})"
+
+
+def payload_json(
+    payload: EventPayload, *, styles: MapStyles, cluster_threshold: int = CLUSTER_THRESHOLD
+) -> str:
+    """The overlay's data as script-safe JSON, encoded once per payload."""
+    if payload._encoded is None:
+        groups = [g for g in (*styles.actor_groups, styles.other)
+                  if g.id in payload.legend_groups]
+        legend = legend_html(types=payload.legend_types, groups=groups) \
+            if payload.legend_types or payload.legend_groups else ""
+        data = {
+            "mode": payload.mode,
+            "strings": payload.strings,
+            "icons": payload.icons,
+            "cluster": cluster_options(large=payload.n_markers > cluster_threshold),
+            "legend": legend,
+            "bounds": payload.bounds,
+            "layers": [
+                {
+                    "key": layer,
+                    "name": _esc(_layer_label(styles, layer,
+                                              payload.events_per_layer.get(layer, 0))),
+                    "rows": part.rows,
+                    "info": part.info,
+                    "shapes": {"type": "FeatureCollection", "features": part.shapes},
+                }
+                for layer, part in payload.layers.items()
+            ],
         }
-        self.cluster_options = _js_json(options)
-        self.default_js = [
-            ("markercluster", f"{asset_base}/leaflet.markercluster/leaflet.markercluster.js")
-        ]
-        self.default_css = [
-            ("markercluster_css", f"{asset_base}/leaflet.markercluster/MarkerCluster.css"),
-            (
-                "markercluster_default_css",
-                f"{asset_base}/leaflet.markercluster/MarkerCluster.Default.css",
-            ),
-        ]
+        payload._encoded = _js_json(data, fast=True)
+    return payload._encoded
+
+
+class EventLayerControl(LayerControl):
+    """The layer control, reachable as ``map.evControl`` for :class:`EventOverlay`.
+
+    Layers are listed by rank (``evRank``: base map, reference layers, events,
+    place mentions), so event layers added later still appear in their place.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this,kwargs) %}
+            var {{ this.get_name() }}_layers = {
+                base_layers : {
+                    {%- for key, val in this.base_layers.items() %}
+                    {{ key|tojson }} : {{val}},
+                    {%- endfor %}
+                },
+                overlays :  {
+                    {%- for key, val in this.overlays.items() %}
+                    {{ key|tojson }} : {{val}},
+                    {%- endfor %}
+                },
+            };
+            var {{ this.get_name() }}_options = {{ this.options|tojavascript }};
+            {{ this.get_name() }}_options.sortLayers = true;
+            {{ this.get_name() }}_options.sortFunction = function (a, b) {
+                var ra = a.evRank === undefined ? 50 : a.evRank;
+                var rb = b.evRank === undefined ? 50 : b.evRank;
+                return ra - rb;
+            };
+            let {{ this.get_name() }} = L.control.layers(
+                {{ this.get_name() }}_layers.base_layers,
+                {{ this.get_name() }}_layers.overlays,
+                {{ this.get_name() }}_options
+            ).addTo({{this._parent.get_name()}});
+            {{this._parent.get_name()}}.evControl = {{ this.get_name() }};
+        {% endmacro %}
+        """
+    )
+
+
+LAND_VAR: Final = "evLandData"
+"""The global the land script (:func:`land_script`) defines."""
+
+
+def land_script(reference: ReferenceLayers) -> str:
+    """The Natural Earth land polygons as a static script defining :data:`LAND_VAR`.
+
+    Why: served as a file (see :func:`script_bundle`), the largest reference layer
+    leaves every rerun's message and server-side rendering, and the browser
+    caches it.
+    """
+    data = reference.land_js or _js_parse(_js_json(reference.land))
+    return f"var {LAND_VAR} = {data};\n"
+
+
+def script_bundle(reference: ReferenceLayers | None, *, vendor_dir: Path = VENDOR_DIR) -> str:
+    """Leaflet, its two plugins and the land polygons (:func:`land_script`) as one script.
+
+    Why: st_folium loads a map's scripts one after the other, so four files cost
+    four round trips before the map can start; served as one static file (the app
+    writes it under ``static/``) they cost one, which the browser then caches.
+    The vendored files are included unchanged, licence headers and all.
+    """
+    parts = [(vendor_dir / name).read_text(encoding="utf-8") for name in _BUNDLED_SCRIPTS]
+    if reference is not None:
+        parts.append(land_script(reference))
+    return "\n;\n".join(parts)
 
 
 class StaticGeoJson(Layer):
@@ -1027,7 +1470,7 @@ class StaticGeoJson(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {% if this.data_json %}var {{ this.data_var }} = {{ this.data_json }};{% endif %}
+        {% if this.data_js %}var {{ this.data_var }} = {{ this.data_js }};{% endif %}
         var {{ this.get_name() }} = L.geoJSON({{ this.data_var }}, {
             renderer: L.canvas({padding: 0.3}),
             interactive: {{ this.interactive_json }},
@@ -1039,6 +1482,7 @@ class StaticGeoJson(Layer):
                 }
             }
         });
+        {{ this.get_name() }}.evRank = {{ this.rank }};
         {% endmacro %}
         """
     )
@@ -1054,21 +1498,32 @@ class StaticGeoJson(Layer):
         interactive: bool = False,
         attribution: str = "",
         same_data_as: StaticGeoJson | None = None,
+        rank: int = 50,
+        data_js: str = "",
+        data_var: str = "",
     ) -> None:
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "StaticGeoJson"
+        self.rank = int(rank)  # place in the layer control (see EventLayerControl)
         # A second layer over the same features (the outlines over the offline base)
-        # reuses the first one's data instead of shipping it to the browser twice.
+        # reuses the first one's data instead of shipping it to the browser twice;
+        # ``data_var`` alone names data a script file defines (see ``land_script``).
         self.data_var: str
         if same_data_as is not None:
             self.data_var = same_data_as.data_var
-            self.data_json = ""
+            self.data_js = ""
+        elif data_var:
+            self.data_var = data_var
+            self.data_js = ""
         else:
             self.data_var = f"{self.get_name()}_data"
-            self.data_json = _js_json(data)
+            self.data_js = data_js or _js_json(data)
         self.style_json = _js_json(dict(style))
         self.interactive_json = "true" if interactive else "false"
         self.attribution_json = _js_json(attribution)
+
+    def render(self, **kwargs: Any) -> str:
+        return _render_layer_once(self, **kwargs)
 
 
 class LabelLayer(Layer):
@@ -1099,16 +1554,22 @@ class LabelLayer(Layer):
                 update(map);
                 map.on('zoomend', function () { if (map.hasLayer(group)) { update(map); } });
             });
+            group.evRank = {{ this.rank }};
             return group;
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, rows: list[list[Any]], *, name: str, show: bool = True) -> None:
+    def __init__(self, rows: list[list[Any]], *, name: str, show: bool = True,
+                 rank: int = 50) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "LabelLayer"
+        self.rank = int(rank)
         self.rows_json = _js_json(rows)
+
+    def render(self, **kwargs: Any) -> str:
+        return _render_layer_once(self, **kwargs)
 
 
 class MentionLayer(Layer):
@@ -1119,14 +1580,17 @@ class MentionLayer(Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function(){
             var rows = {{ this.rows_json }};
-            var renderer = L.canvas({padding: 0.2});
             var group = L.featureGroup();
-            for (var i = 0; i < rows.length; i++) {
-                var r = rows[i];
-                L.circleMarker([r[0], r[1]], {renderer: renderer, radius: r[2], weight: 1,
-                    color: '#263238', fillColor: '#fdd835', fillOpacity: 0.9, tip: r[3]})
-                 .addTo(group);
-            }
+            group.once('add', function () {  // off by default: build the circles when shown
+                var renderer = L.canvas({padding: 0.2});
+                for (var i = 0; i < rows.length; i++) {
+                    var r = rows[i];
+                    L.circleMarker([r[0], r[1]], {renderer: renderer, radius: r[2], weight: 1,
+                        color: '#263238', fillColor: '#fdd835', fillOpacity: 0.9, tip: r[3]})
+                     .addTo(group);
+                }
+                rows = null;
+            });
             group.on('mouseover', function (e) {
                 var l = e.layer;
                 if (l._evBound) { return; }
@@ -1134,15 +1598,26 @@ class MentionLayer(Layer):
                 l.bindTooltip(l.options.tip);
                 l.openTooltip();
             });
+            group.evRank = {{ this.rank }};
             return group;
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, places: pd.DataFrame, *, name: str, show: bool = False) -> None:
+    _ROWS_KEY: Final = "geo.mapview.MentionLayer.rows_json"
+
+    def __init__(self, places: pd.DataFrame, *, name: str, show: bool = False,
+                 rank: int = 50) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "MentionLayer"
+        self.rank = int(rank)
+        # The app passes the same (cached, read-only) frame on every rerun: encode once.
+        # (pandas copies attrs to derived frames: the id tells the frame itself apart.)
+        cached = places.attrs.get(self._ROWS_KEY)
+        if isinstance(cached, tuple) and cached[0] == id(places):
+            self.rows_json = str(cached[1])
+            return
         rows = []
         for rec in places.to_dict("records"):
             count = int(rec.get("mentions") or 0)
@@ -1154,51 +1629,18 @@ class MentionLayer(Layer):
             radius = round(3 + 1.5 * math.log1p(count), 1)
             rows.append([round(float(rec["lat"]), 5), round(float(rec["lon"]), 5), radius, tip])
         self.rows_json = _js_json(rows)
+        places.attrs[self._ROWS_KEY] = (id(places), self.rows_json)
+
+    def render(self, **kwargs: Any) -> str:
+        return _render_layer_once(self, **kwargs)
 
 
-class Legend(MacroElement):
-    """A collapsible legend: symbols by event type, colours by actor, size by fatalities."""
+class MapStyleSheet(JSCSSMixin, MacroElement):
+    """CSS for icons, popups and the legend (no external fonts or images).
 
-    _template = Template(
-        """
-        {% macro html(this, kwargs) %}
-        <div class="ev-legend leaflet-control">{{ this.body }}</div>
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, *, types: Mapping[str, TypeStyle], groups: Iterable[ActorGroup]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "Legend"
-        parts = ['<details open><summary>Legend</summary><div class="ev-leg-sec">Event type</div>']
-        for label, style in sorted(types.items()):
-            parts.append(
-                f'<div class="ev-leg-row">{symbol_svg(style.symbol, "#455a64", 16)}'
-                f"<span>{_esc(label)}</span></div>"
-            )
-        parts.append('<div class="ev-leg-sec">Actor</div>')
-        for group in groups:
-            parts.append(
-                f'<div class="ev-leg-row"><span class="ev-swatch" '
-                f'style="background:{group.colour}"></span><span>{_esc(group.label)}</span></div>'
-            )
-        parts.append('<div class="ev-leg-sec">Fatalities</div><div class="ev-leg-sizes">')
-        for deaths in (0, 1, 10, 50):
-            size = icon_size(deaths)
-            label = "0 / ?" if deaths == 0 else str(deaths)
-            parts.append(
-                f'<span class="ev-leg-size">{symbol_svg("circle", "#90a4ae", size)}'
-                f"<span>{label}</span></span>"
-            )
-        parts.append(
-            '</div><div class="ev-leg-note">Dashed lines and shaded areas: events placed '
-            "along a line or over a region.</div></details>"
-        )
-        self.body = "".join(parts)
-
-
-class MapStyleSheet(MacroElement):
-    """CSS for icons, popups and the legend (no external fonts or images)."""
+    Also brings markercluster, which the :class:`EventOverlay` needs: the map
+    without events must already load everything a later overlay uses.
+    """
 
     _template = Template(
         """
@@ -1225,10 +1667,10 @@ class MapStyleSheet(MacroElement):
         .ev-sources li, .ev-pop ul li { margin-bottom: 3px; }
         .ev-id { color: #90a4ae; font-size: 10.5px; margin-top: 4px; }
         .leaflet-control-layers { font-size: 12px; line-height: 1.5; }
-        .ev-legend { position: absolute; right: 10px; bottom: 24px; z-index: 1000;
-                     background: rgba(255,255,255,.92); padding: 4px 8px; border-radius: 6px;
+        .ev-legend { background: rgba(255,255,255,.92); padding: 4px 8px; border-radius: 6px;
                      box-shadow: 0 1px 5px rgba(0,0,0,.35); font: 11px system-ui, sans-serif;
-                     max-height: 55%; overflow: auto; }
+                     max-height: calc(100vh - 280px); min-height: 60px;
+                     overflow: auto; }
         .ev-legend summary { font-weight: 700; cursor: pointer; }
         .ev-leg-sec { font-weight: 600; margin-top: 5px; color: #37474f; }
         .ev-leg-row { display: flex; align-items: center; gap: 5px; margin: 1px 0; }
@@ -1242,6 +1684,20 @@ class MapStyleSheet(MacroElement):
         """
     )
 
+    def __init__(self, *, asset_base: str = DEFAULT_ASSET_BASE) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "MapStyleSheet"
+        self.default_js = [
+            ("markercluster", f"{asset_base}/leaflet.markercluster/leaflet.markercluster.js")
+        ]
+        self.default_css = [
+            ("markercluster_css", f"{asset_base}/leaflet.markercluster/MarkerCluster.css"),
+            (
+                "markercluster_default_css",
+                f"{asset_base}/leaflet.markercluster/MarkerCluster.Default.css",
+            ),
+        ]
+
 
 # --------------------------------------------------------------------------- reference
 
@@ -1254,6 +1710,8 @@ class ReferenceLayers:
     abl: dict[str, Any] | None
     labels: list[list[Any]] = field(default_factory=list)
     """[lat, lon, escaped name, min zoom] per country: names readable offline."""
+    land_js: str = field(default="", repr=False, compare=False)
+    """``land`` as a JS expression, encoded once (every map of the app ships it)."""
 
 
 def _read_geojson(path: Path) -> dict[str, Any]:
@@ -1294,7 +1752,8 @@ def load_reference_layers(*, data_dir: Path = DATA_DIR) -> ReferenceLayers:
         for label in map(_country_label, [*kept, *balkans["features"]])
         if label is not None
     ]
-    return ReferenceLayers(land=land, abl=_abl(data_dir), labels=labels)
+    return ReferenceLayers(land=land, abl=_abl(data_dir), labels=labels,
+                           land_js=_js_parse(_js_json(land)))
 
 
 def _country_label(feature: Mapping[str, Any]) -> list[Any] | None:
@@ -1366,46 +1825,23 @@ def aggregate_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the map
 
 
-def _layer_label(styles: MapStyles, layer: str, count: int) -> str:
-    return f"{styles.layer_label(layer)} ({count})"
-
-
-def build_map(
-    events: gpd.GeoDataFrame,
+def base_map(
     *,
-    styles: MapStyles,
     reference: ReferenceLayers | None = None,
     mention_places: pd.DataFrame | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
-    cluster_threshold: int = CLUSTER_THRESHOLD,
-    popup_detail_limit: int = POPUP_DETAIL_LIMIT,
+    bundle_url: str | None = None,
 ) -> folium.Map:
-    """The whole map: offline base, web tiles, event layers, reference layers, legend.
+    """The map without events: offline base, web tiles, reference layers, controls.
 
-    The view fits where most events are (see :func:`focus_bounds`); with no
-    events it shows the Balkans.
+    It depends only on the reference data and the store's place mentions, never
+    on the filters, so st_folium keeps the same Leaflet map across filter changes
+    and only the :class:`EventOverlay` is swapped (see :func:`build_map`).
+    ``bundle_url``: where :func:`script_bundle` (built from the same ``reference``)
+    is served; without it Leaflet and its plugins come from ``asset_base`` one by
+    one and the land polygons travel inside the map's own script. Stylesheets
+    always come from ``asset_base``.
     """
-    payload = build_payload(events, styles=styles, popup_detail_limit=popup_detail_limit)
-    return map_from_payload(
-        payload,
-        styles=styles,
-        reference=reference,
-        mention_places=mention_places,
-        asset_base=asset_base,
-        cluster_threshold=cluster_threshold,
-    )
-
-
-def map_from_payload(
-    payload: EventPayload,
-    *,
-    styles: MapStyles,
-    reference: ReferenceLayers | None = None,
-    mention_places: pd.DataFrame | None = None,
-    asset_base: str = DEFAULT_ASSET_BASE,
-    cluster_threshold: int = CLUSTER_THRESHOLD,
-) -> folium.Map:
-    """The map for a payload built earlier (the app caches payloads per filter)."""
     fmap = folium.Map(
         location=[43.0, 20.9],
         zoom_start=7,
@@ -1417,9 +1853,12 @@ def map_from_payload(
         maxZoom=18,
         minZoom=2,
     )
-    fmap.default_js = [("leaflet", f"{asset_base}/leaflet/leaflet.js")]
+    fmap.default_js = [("leaflet", bundle_url or f"{asset_base}/leaflet/leaflet.js")]
     fmap.default_css = [("leaflet_css", f"{asset_base}/leaflet/leaflet.css")]
-    fmap.add_child(MapStyleSheet())  # type: ignore[no-untyped-call]
+    sheet = MapStyleSheet(asset_base=asset_base)
+    if bundle_url:
+        sheet.default_js = []
+    fmap.add_child(sheet)
     base: StaticGeoJson | None = None
     if reference is not None:
         base = StaticGeoJson(
@@ -1430,6 +1869,9 @@ def map_from_payload(
             interactive=False,
             # Event and mention points come from GeoNames (CC BY 4.0 asks for this credit).
             attribution="Natural Earth (public domain) | places: GeoNames (CC BY 4.0)",
+            rank=0,
+            data_js=reference.land_js,
+            data_var=LAND_VAR if bundle_url else "",
         )
         base.add_to(fmap)
     folium.TileLayer(
@@ -1442,6 +1884,7 @@ def map_from_payload(
             style={"color": "#5d4037", "weight": 1.2, "fill": False, "opacity": 0.9},
             interactive=True,
             same_data_as=base,
+            rank=10,
         ).add_to(fmap)
         if reference.abl is not None:
             StaticGeoJson(
@@ -1449,40 +1892,51 @@ def map_from_payload(
                 name="Administrative boundary line",
                 style={"color": "#212121", "weight": 2.5, "dashArray": "2 6", "opacity": 0.9},
                 interactive=True,
+                rank=11,
             ).add_to(fmap)
         if reference.labels:
-            LabelLayer(reference.labels, name="Country names").add_to(fmap)
-    large = payload.n_markers > cluster_threshold
-    for layer, layer_payload in payload.layers.items():
-        EventLayer(
-            layer_payload,
-            payload.icons,
-            strings=payload.strings,
-            compact=payload.compact,
-            name=_layer_label(
-                styles, layer,
-                payload.events_per_layer.get(layer, 0) if payload.aggregated
-                else len(layer_payload.info),
-            ),
-            large=large,
-            asset_base=asset_base,
-            aggregated=payload.aggregated,
-        ).add_to(fmap)
+            LabelLayer(reference.labels, name="Country names", rank=12).add_to(fmap)
     if mention_places is not None:
-        MentionLayer(mention_places, name=f"Place mentions ({len(mention_places)})").add_to(fmap)
-    if payload.legend_types or payload.legend_groups:
-        groups = [g for g in (*styles.actor_groups, styles.other) if g.id in payload.legend_groups]
-        fmap.add_child(Legend(types=payload.legend_types, groups=groups))
+        MentionLayer(mention_places, name=f"Place mentions ({len(mention_places)})",
+                     rank=40).add_to(fmap)
     fullscreen = folium.plugins.Fullscreen(position="topleft")  # type: ignore[no-untyped-call]
-    fullscreen.default_js = [
+    fullscreen.default_js = [] if bundle_url else [
         ("Control.Fullscreen.js", f"{asset_base}/leaflet.fullscreen/Control.FullScreen.js")
     ]
     fullscreen.default_css = [
         ("Control.FullScreen.css", f"{asset_base}/leaflet.fullscreen/Control.FullScreen.css")
     ]
     fullscreen.add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    bounds = focus_bounds(payload.anchors_lonlat)
-    if bounds is not None:
-        fmap.fit_bounds(bounds, max_zoom=11)
+    EventLayerControl(collapsed=False, position="topright").add_to(fmap)
+    return fmap
+
+
+def event_overlay(
+    payload: EventPayload, *, styles: MapStyles, cluster_threshold: int = CLUSTER_THRESHOLD
+) -> EventOverlay:
+    """The events of a payload as one element for :func:`base_map` (or st_folium)."""
+    return EventOverlay(payload, styles=styles, cluster_threshold=cluster_threshold)
+
+
+def build_map(
+    events: gpd.GeoDataFrame,
+    *,
+    styles: MapStyles,
+    reference: ReferenceLayers | None = None,
+    mention_places: pd.DataFrame | None = None,
+    asset_base: str = DEFAULT_ASSET_BASE,
+    cluster_threshold: int = CLUSTER_THRESHOLD,
+    popup_detail_limit: int = POPUP_DETAIL_LIMIT,
+    aggregate_threshold: int = AGGREGATE_THRESHOLD,
+) -> folium.Map:
+    """The whole map in one piece: :func:`base_map` with the events' overlay on it.
+
+    The view opens where most events are (see :func:`focus_bounds`); with no
+    events it shows the Balkans.
+    """
+    payload = build_payload(events, styles=styles, popup_detail_limit=popup_detail_limit,
+                            aggregate_threshold=aggregate_threshold)
+    fmap = base_map(reference=reference, mention_places=mention_places, asset_base=asset_base)
+    # after the layer control: the overlay registers its layers with it when added
+    event_overlay(payload, styles=styles, cluster_threshold=cluster_threshold).add_to(fmap)
     return fmap

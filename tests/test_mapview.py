@@ -212,6 +212,36 @@ def _rendered(fmap: folium.Map) -> str:
     return fmap.get_root().render()
 
 
+def _overlay_data(html_text: str) -> dict:
+    """The event overlay's data as the browser parses it (``JSON.parse('…')``)."""
+    found = re.search(r"var D = JSON\.parse\('((?:[^'\\]|\\.)*)'\);", html_text)
+    assert found, "no event overlay in the map"
+    literal = re.sub(r"\\(.)", r"\1", found.group(1))  # the JS string's own escapes
+    data = json.loads(literal)
+    assert isinstance(data, dict)
+    return data
+
+
+def _resolved(payload: mapview.EventPayload) -> dict[str, tuple[list, list, list]]:
+    """Rows (icons as their SVG), info (strings resolved) and shapes, layer by layer."""
+    strings = payload.strings
+
+    def info(row: list) -> list:
+        if payload.mode == mapview.MODE_COMPACT:
+            return [row[0], strings[row[1]], strings[row[2]], strings[row[3]], *row[4:7],
+                    strings[row[7]]]
+        if payload.mode == mapview.MODE_AGGREGATED:
+            return [strings[row[0]], strings[row[1]], strings[row[2]], row[3], strings[row[4]],
+                    [[strings[s], k] for s, k in row[5]], row[6], row[7]]
+        return row
+
+    return {
+        layer: ([[*r[:2], payload.icons[r[2]][0], *r[3:]] for r in part.rows],
+                [info(r) for r in part.info], part.shapes)
+        for layer, part in payload.layers.items()
+    }
+
+
 def test_map_uses_only_local_assets(events: gpd.GeoDataFrame, styles: mapview.MapStyles) -> None:
     fmap = mapview.build_map(events, styles=styles, reference=mapview.load_reference_layers(),
                              asset_base="/assets")
@@ -242,11 +272,15 @@ def test_map_has_layers_legend_fullscreen_and_escaped_data(
     assert "L.control.fullscreen" in html_text and "L.control.layers" in html_text
     assert "ev-legend" in html_text and "Armed groups" in html_text
     assert "<script>alert" not in html_text and "onerror=\"alert" not in html_text
-    # popup HTML is escaped, then travels as JSON with < and & escaped again, so it
-    # can neither open a tag nor close the script element that carries it
-    assert "\\u0026lt;script\\u0026gt;" in html_text
-    assert '"maxClusterRadius":3' in html_text  # few events: only overlapping icons group
-    assert '"chunkedLoading":false' in html_text
+    # popup HTML is escaped, then travels as JSON with < and & escaped again (inside a
+    # JS string), so it can neither open a tag nor close the script element carrying it
+    assert "\\\\u0026lt;script\\\\u0026gt;" in html_text
+    data = _overlay_data(html_text)
+    popups = [row[2] for layer in data["layers"] for row in layer["info"]]
+    assert any("&lt;script&gt;alert" in popup for popup in popups)
+    assert data["cluster"]["maxClusterRadius"] == 3  # few events: only overlapping icons
+    assert data["cluster"]["chunkedLoading"] is False
+    assert "Armed groups" in data["legend"] and data["bounds"]
     assert "fitBounds" in html_text and "\"maxZoom\": 18" in html_text
 
 
@@ -278,10 +312,14 @@ def test_large_selection_is_clustered_and_compact(styles: mapview.MapStyles) -> 
     fmap = mapview.build_map(frame, styles=styles, popup_detail_limit=1000,
                              cluster_threshold=1000)
     html_text = _rendered(fmap)
-    assert html_text.count("markerClusterGroup(") == 3  # one per event layer
-    assert html_text.count('"chunkedLoading":true') == 3
-    assert html_text.count('"animate":false') == 3  # no per-zoom cluster animations
-    assert html_text.count("L.marker(") == 3  # markers are built in the browser, not per event
+    data = _overlay_data(html_text)
+    assert data["mode"] == mapview.MODE_COMPACT
+    assert [layer["key"] for layer in data["layers"]] == ["incidents", "troop_positions",
+                                                          "diplomacy"]
+    assert sum(len(layer["rows"]) for layer in data["layers"]) == n
+    assert data["cluster"]["chunkedLoading"] is True
+    assert data["cluster"]["animate"] is False  # no per-zoom cluster animations
+    assert html_text.count("L.marker(") == 1  # markers are built in the browser, not per event
     assert "q" * 300 not in html_text  # short popups above the detail limit
     assert len(html_text) / n < 1000  # bytes per event stay small
 
@@ -368,3 +406,141 @@ def test_js_json_round_trips_without_jinja_or_html_delimiters(value: object) -> 
     assert json.loads(text) == value
     for bad in ("{{", "{%", "{#", "<", ">", "&", "\u2028", "\u2029"):
         assert bad not in text
+
+
+def _spot_frame(rows: list[tuple[str, str]], *, point: Point) -> gpd.GeoDataFrame:
+    """Incidents at one place: (event type, actor) per event."""
+    n = len(rows)
+    return gpd.GeoDataFrame(
+        {
+            "id": [f"e{i}" for i in range(n)],
+            "layer": "incidents",
+            "event_type": [kind for kind, _ in rows],
+            "date": [f"2024-01-{i + 1:02d}" for i in range(n)],
+            "date_end": [f"2024-01-{i + 1:02d}" for i in range(n)],
+            "time_precision": "day",
+            "place": "Zvečan <b>",
+            "place_id": "gn:1",
+            "geo_precision": 1,
+            "country": "XK",
+            "actors": [[actor] for _, actor in rows],
+            "fatalities": None,
+            "summary": "s",
+            "sources": [[]] * n,
+            "n_sources": 1,
+            "disputed_by": [[]] * n,
+        },
+        geometry=[point] * n,
+        crs="EPSG:4326",
+    )
+
+
+def test_counted_marker_shows_the_most_frequent_type_with_its_count(
+    styles: mapview.MapStyles,
+) -> None:
+    # 3 attacks by three different actor groups (three colours), 2 arrests by the police:
+    # the most frequent look is a police arrest, the most frequent type is the attack
+    frame = _spot_frame(
+        [("attack", "Serbian forces"), ("attack", "KFOR"), ("attack", "Serb gunmen"),
+         ("arrests", "Kosovo Police"), ("arrests", "Kosovo Police"),
+         ("riot", "Protesters")],
+        point=Point(20.84, 42.91),
+    )
+    payload = mapview.build_payload(frame, styles=styles, aggregate_threshold=1)
+    assert payload.aggregated and payload.events_per_layer["incidents"] == 6
+    rows, info, _ = _resolved(payload)["incidents"]
+    assert len(rows) == len(info) == 1  # one counted marker for the spot
+    top, when, where, count, colour, kinds, more, top_count = info[0]
+    assert (top, top_count, count) == ("Attack", 3, 6)
+    assert kinds == [["Attack", 3], ["Arrests", 2], ["Riot", 1]] and more is False
+    assert when == "2024-01-01 – 2024-01-06" and where == "Zvečan &lt;b&gt;, XK"
+    # the icon is the attack's symbol in the colour of one of the attacks
+    assert rows[0][2] == mapview.symbol_svg("star", colour, mapview.icon_size(None))
+    assert colour in {styles.group_for([a]).colour
+                      for a in ("Serbian forces", "KFOR", "Serb gunmen")}
+    assert rows[0][4] == 6
+    html_text = _rendered(mapview.build_map(frame, styles=styles, aggregate_threshold=1))
+    assert "Most frequent " in html_text  # the popup names it (assembled in the browser)
+
+
+def test_counted_marker_ties_and_long_type_lists(styles: mapview.MapStyles) -> None:
+    kinds = ["riot", "protest", "arson", "attack", "killing", "explosion", "arrests"]
+    frame = _spot_frame([(k, "Someone") for k in kinds], point=Point(21.0, 42.6))
+    payload = mapview.build_payload(frame, styles=styles, aggregate_threshold=1)
+    _, info, _ = _resolved(payload)["incidents"]
+    top, *_, listed, more, top_count = info[0]
+    # all equally frequent: alphabetical, so the choice does not depend on row order
+    assert (top, top_count) == ("Arrests", 1)
+    assert [name for name, _ in listed] == ["Arrests", "Arson", "Attack", "Explosion",
+                                            "Killing", "Protest"]
+    assert more is True
+    shuffled = mapview.build_payload(frame.iloc[::-1], styles=styles, aggregate_threshold=1)
+    assert _resolved(shuffled)["incidents"][1] == info
+
+
+@pytest.mark.parametrize("limits", [(3000, 20_000), (2, 20_000), (1, 2)])
+def test_index_payload_of_a_selection_equals_a_fresh_build(
+    events: gpd.GeoDataFrame, styles: mapview.MapStyles, limits: tuple[int, int]
+) -> None:
+    """A filter change selects rows of the store's index: the same map as building anew."""
+    detail, aggregate = limits
+    index = mapview.EventIndex(events, styles=styles)
+    for rows in ([0, 2, 3], [1], [3, 0]):
+        shown = events.iloc[sorted(rows)]
+        got = index.payload(index.positions_of(shown), popup_detail_limit=detail,
+                            aggregate_threshold=aggregate)
+        want = mapview.build_payload(shown, styles=styles, popup_detail_limit=detail,
+                                     aggregate_threshold=aggregate)
+        assert got.mode == want.mode
+        assert _resolved(got) == _resolved(want)
+        assert got.bounds == want.bounds and got.events_per_layer == want.events_per_layer
+        assert got.legend_types.keys() == want.legend_types.keys()
+    assert index.payload(np.zeros(0, dtype=np.int64)).n_markers == 0
+
+
+def test_events_sharing_a_shape_draw_it_once(styles: mapview.MapStyles) -> None:
+    area = Polygon([(20.4, 42.9), (21, 42.9), (21, 43.3), (20.4, 43.3)])
+    frame = _spot_frame([("attack", "KFOR")] * 4, point=Point(0, 0))
+    frame = frame.set_geometry([area] * 4, crs="EPSG:4326")
+    payload = mapview.build_payload(frame, styles=styles)
+    shapes = payload.layers["incidents"].shapes
+    assert len(shapes) == 1 and shapes[0]["properties"]["e"] == [0, 1, 2, 3]
+    assert len(payload.layers["incidents"].rows) == 4  # every event keeps its icon
+
+
+def test_base_map_does_not_depend_on_the_events(
+    events: gpd.GeoDataFrame, styles: mapview.MapStyles
+) -> None:
+    """st_folium keeps a map whose own script is unchanged: filters only swap the overlay."""
+    reference = mapview.load_reference_layers()
+
+    def script(shown: gpd.GeoDataFrame) -> tuple[str, str]:
+        fmap = mapview.base_map(reference=reference)
+        mapview.event_overlay(mapview.build_payload(shown, styles=styles),
+                              styles=styles).add_to(fmap)
+        html_text = _rendered(fmap)
+        # ids differ per object; st_folium strips them the same way before comparing
+        html_text = re.sub(r"_[0-9a-f]{32}", "_ID", html_text)
+        overlay = html_text.index("var D = JSON.parse(")
+        return html_text[:overlay], html_text[overlay:]
+
+    (base_all, overlay_all), (base_one, overlay_one) = script(events), script(events.iloc[:1])
+    assert base_all == base_one and overlay_all != overlay_one
+
+
+def test_script_bundle_serves_leaflet_plugins_and_land_in_one_file(tmp_path: Path) -> None:
+    reference = mapview.load_reference_layers()
+    bundle = mapview.script_bundle(reference)
+    for name in ("leaflet/leaflet.js", "leaflet.markercluster/leaflet.markercluster.js",
+                 "leaflet.fullscreen/Control.FullScreen.js"):
+        assert (ROOT / "static" / "vendor" / name).read_text(encoding="utf-8") in bundle
+    assert f"var {mapview.LAND_VAR} = JSON.parse(" in bundle
+    fmap = mapview.base_map(reference=reference, asset_base="/assets", bundle_url="/b.js")
+    html_text = _rendered(fmap)
+    scripts = re.findall(r'<script src="([^"]+)"', html_text)
+    assert scripts == ["/b.js"]  # one request before the map can start
+    assert all(url.startswith("/assets/") for url in re.findall(r'href="([^"]+\.css)"',
+                                                               html_text))
+    assert f"L.geoJSON({mapview.LAND_VAR}," in html_text  # land from the bundle...
+    inline = _rendered(mapview.base_map(reference=reference, asset_base="/assets"))
+    assert len(inline) - len(html_text) > 200_000  # ...not in the map's own script

@@ -7,15 +7,36 @@ conftest can shadow.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Frame, Page
+from playwright.sync_api import Browser, Frame, Page, Playwright
 
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+CHROMIUM = os.environ.get("GEO_CHROMIUM", "/usr/bin/chromium")
+"""Debian's Chromium (Playwright's own browser builds need a download)."""
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+"""Launch arguments of every browser run, tests and benchmarks alike: no sandbox (the
+test machines run as root), no GPU, nothing that calls out to the network."""
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Headless Debian Chromium with :data:`CHROMIUM_ARGS` (tests and benchmarks)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS)
+    )
 
 
 @dataclass

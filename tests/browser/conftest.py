@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import App, Session
+from browser_support import CHROMIUM, App, Session, launch_chromium
 from fixture_store import write_fixture_store
 from playwright.sync_api import Browser, sync_playwright
 
@@ -30,16 +30,6 @@ from geo import pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
-CHROMIUM = os.environ.get("GEO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STARTUP_TIMEOUT_S = 90
 
 
@@ -128,7 +118,7 @@ def browser() -> Iterator[Browser]:
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium "
                     "(bash scripts/setup.sh --browser)")
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(pw)
         yield chromium
         chromium.close()
 

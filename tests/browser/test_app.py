@@ -276,6 +276,9 @@ def test_hostile_upload_fires_no_dialog(upload_app: App, session: Session) -> No
 def test_choosing_a_table_row_focuses_the_map(seed_app: App, session: Session) -> None:
     page = session.page
     open_app(page, seed_app.url)
+    page.get_by_role("tab", name="Timeline and table").click()
+    wait_idle(page)
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # the timeline
     events = store.read_events(seed_app.db)
     row = int(events.index[events["layer"] == "incidents"][0])
     geom = events.geometry.iloc[row]
@@ -287,7 +290,40 @@ def test_choosing_a_table_row_focuses_the_map(seed_app: App, session: Session) -
     row_px = 35  # Streamlit's default header and row height
     page.mouse.click(box["x"] + 15, box["y"] + row_px * (row + 1) + row_px / 2)
     wait_idle(page)
+    assert page.get_by_role("tab", name="Map").get_attribute("aria-selected") == "true"
     frame = map_frame(page)
     frame.wait_for_function("() => window.map.getZoom() === 11")
     lat, lon = frame.evaluate("() => [window.map.getCenter().lat, window.map.getCenter().lng]")
     assert abs(lat - point.y) < 0.01 and abs(lon - point.x) < 0.01
+
+
+def test_filter_change_swaps_the_events_on_the_same_map(seed_app: App,
+                                                        session: Session) -> None:
+    """A date change redraws the event layers only: same Leaflet map, view and choices."""
+    page = session.page
+    frame = open_app(page, seed_app.url)
+    events = store.read_events(seed_app.db)
+    frame.evaluate("() => { window.__sameMap = 1; }")
+    before = frame.evaluate("() => window.map._evOverlay.evGeneration")
+    frame.locator(".leaflet-control-layers label").filter(has_text="Diplomacy (").locator(
+        "input").uncheck()
+    day = dt.date(2023, 9, 24)
+    last = max(dt.date.fromisoformat(d) for d in events["date_end"])
+    _set_one_day(page, day, last=last)
+    frame = map_frame(page)
+    frame.wait_for_function(
+        "(n) => window.map._evOverlay && window.map._evOverlay.evGeneration > n "
+        "&& window.map._evOverlay.evDrawn()", arg=before)
+    assert frame.evaluate("() => window.__sameMap") == 1  # not rebuilt
+    labels = " | ".join(frame.locator(".leaflet-control-layers label").all_inner_texts())
+    kept = events[(events["date"] == day.isoformat()) & (events["date_end"] == day.isoformat())]
+    for layer, label in (("incidents", "Incidents"), ("troop_positions", "Troop positions")):
+        assert f"{label} ({int((kept['layer'] == layer).sum())})" in labels
+    assert labels.count("Incidents (") == 1  # old layers left the control
+    diplomacy = frame.locator(".leaflet-control-layers label").filter(has_text="Diplomacy (")
+    assert not diplomacy.locator("input").is_checked()  # still hidden, as the user chose
+    assert frame.locator(".ev-legend").count() == 1
+    zoom_world(frame)
+    want = set(kept.loc[kept["layer"] != "diplomacy", "id"])
+    assert want and set(rendered_markers(frame)["ids"]) == want
+    assert session.dialogs == [] and session.errors == []

@@ -170,13 +170,15 @@ def test_hostile_search_and_table(hostile_app: App, session: Session) -> None:
     wait_idle(page)
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Events shown").first
     assert metric.locator('[data-testid="stMetricValue"]').inner_text() == "1 of 7"
-    grid = page.locator('[data-testid="stDataFrame"]')
-    grid.scroll_into_view_if_needed()
-    assert grid.is_visible()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").click()
     csv_text = Path(info.value.path()).read_text(encoding="utf-8")
     assert "xss-quote" in csv_text and len(csv_text.strip().splitlines()) >= 2
+    page.get_by_role("tab", name="Timeline and table").click()  # the table has its own tab
+    wait_idle(page)
+    grid = page.locator('[data-testid="stDataFrame"]')
+    grid.scroll_into_view_if_needed()
+    assert grid.is_visible()
     page.wait_for_timeout(500)
     assert session.dialogs == []
     assert injected(page) == []
