@@ -12,7 +12,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,39 +187,39 @@ def _parse_articles(
         task = _process_one if skipped is None else _process_guarded
     if progress is not None:
         progress(0, total)
-    if workers > 1 and total > 1:
-        warm_up()
-        # Forked workers then share the warm parent's pages: frozen objects are never
-        # scanned by a collection, so no worker copies them just to touch GC headers.
-        gc.freeze()
-        try:
-            with cf.ProcessPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
-                results = pool.map(task, articles, chunksize=_chunksize(total, workers))
-                with _gc_paused():  # unpickling 10,000 results: no collector passes
-                    for done, (article, result) in enumerate(
-                        zip(articles, results, strict=True), 1
-                    ):
-                        if isinstance(result, str) and skipped is not None:
-                            skipped[article.article_id] = result
-                        elif not isinstance(result, str):
-                            per_article.append(result)
-                        if progress is not None:
-                            progress(done, total)
-        finally:
-            gc.unfreeze()
-    else:
-        for done, article in enumerate(articles, 1):
-            parsed = task(article)
-            if isinstance(parsed, str) and skipped is not None:
-                skipped[article.article_id] = parsed
-            elif not isinstance(parsed, str):
-                per_article.append(parsed)
-            if progress is not None:
-                progress(done, total)
+    for done, (article, result) in enumerate(
+        zip(articles, _results(task, articles, workers=workers), strict=True), 1
+    ):
+        if isinstance(result, str) and skipped is not None:
+            skipped[article.article_id] = result
+        elif not isinstance(result, str):
+            per_article.append(result)
+        if progress is not None:
+            progress(done, total)
     events = [e for evs, _ in per_article for e in evs]
     mentions = [m for _, ms in per_article for m in ms]
     del per_article
     return events, mentions
+
+
+def _results(
+    task: Callable[[Article], _Parsed | str], articles: Sequence[Article], *, workers: int
+) -> Iterator[_Parsed | str]:
+    """``task`` of each article, in order: in this process, or in a worker pool."""
+    if workers <= 1 or len(articles) <= 1:
+        yield from map(task, articles)
+        return
+    warm_up()
+    # Forked workers then share the warm parent's pages: frozen objects are never
+    # scanned by a collection, so no worker copies them just to touch GC headers.
+    gc.freeze()
+    try:
+        with cf.ProcessPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
+            chunks = _chunksize(len(articles), workers)
+            with _gc_paused():  # unpickling 10,000 results: no collector passes
+                yield from pool.map(task, articles, chunksize=chunks)
+    finally:
+        gc.unfreeze()
 
 
 _PENDING_REPORTS: list[Event] = []
