@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,23 +132,23 @@ def _parse_published(value: str, *, today: dt.date) -> dt.date | None:
     return day
 
 
-def _resolve(folder: Path, file_name: str, *, root: Path) -> Path:
-    """``file_name`` inside ``folder`` (whose resolved path is ``root``), or ValueError."""
+def _resolve(folder: str, file_name: str, *, root: str) -> str:
+    """The real path of ``file_name`` inside ``folder`` (whose real path is ``root``),
+    or ValueError. Plain strings: 10,000 rows through pathlib took a second."""
     if not file_name:
         raise ValueError("empty file name")
     if _CONTROL.search(file_name):
         raise ValueError("the file name contains control characters or line breaks "
                          "(an unbalanced quote?); fix the row")
-    rel = Path(file_name)
-    if rel.is_absolute() or file_name.startswith(("/", "\\")) or ":" in file_name[:3]:
+    if os.path.isabs(file_name) or file_name.startswith(("/", "\\")) or ":" in file_name[:3]:
         raise ValueError(
             f"file {file_name!r} is an absolute path; name files relative to the folder"
         )
     try:
-        target = (folder / rel).resolve()
-    except (OSError, RuntimeError) as exc:  # name too long, symlink loop
+        target = os.path.realpath(os.path.join(folder, file_name))
+    except (OSError, RuntimeError, ValueError) as exc:  # name too long, loop, NUL
         raise ValueError(f"file {file_name!r} cannot be resolved ({exc}); fix the row") from None
-    if target != root and root not in target.parents:
+    if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
         raise ValueError(f"file {file_name!r} points outside the corpus folder; move it inside")
     return target
 
@@ -170,12 +171,13 @@ def load_corpus(
         raise ManifestError(f"{folder}: not a folder; pass the corpus folder holding {MANIFEST}")
     manifest = folder / MANIFEST
     articles: list[Article] = []
-    seen_files: dict[Path, int] = {}
+    seen_files: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
     seen_text: dict[str, int] = {}
 
     today = dt.date.today()
-    root = folder.resolve()
+    root = os.path.realpath(folder)
+    inside = len(root.rstrip(os.sep)) + 1  # a resolved file's path relative to root starts here
 
     def refuse(line: int, file_name: str, why: str) -> None:
         shown = display_name(file_name) if file_name else "(no file)"
@@ -189,7 +191,7 @@ def load_corpus(
         file_name = row.get("file", "")
         try:
             published = _parse_published(row.get("published", ""), today=today)
-            path = _resolve(folder, file_name, root=root)
+            path = _resolve(str(folder), file_name, root=root)
             outlet = clean_field(row.get("outlet", ""))
             title = clean_field(row.get("title", ""))
             if len(outlet) > MAX_FIELD or len(title) > MAX_FIELD:
@@ -213,7 +215,7 @@ def load_corpus(
             text = read_article(path)
         except InputError as exc:
             reason = str(exc)
-            prefix = f"{display_name(str(path))}: "
+            prefix = f"{display_name(path)}: "
             refuse(line, file_name, reason[len(prefix):] if reason.startswith(prefix) else reason)
             continue
         digest = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
@@ -225,7 +227,7 @@ def load_corpus(
         articles.append(
             Article(
                 article_id=art_id,
-                path=str(path.relative_to(root)),
+                path=path[inside:],
                 outlet=outlet or "unknown",
                 published=published,
                 title=title,

@@ -14,14 +14,19 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from geo.corpus import load_corpus
 from geo.errors import GeoError, InputError
 from geo.events import extract_events
 from geo.export import _gc_paused
 from geo.merge import merge_events
-from geo.models import Article, Event, Mention, Place
+from geo.models import Article, Event, Mention
+
+if TYPE_CHECKING:
+    from geo.store import MentionColumns
 
 __all__ = [
     "BuildReport",
@@ -115,33 +120,26 @@ def _process_guarded(article: Article) -> _Parsed | str:
         return " ".join(str(exc).split())
 
 
-_LEAN_PLACES: dict[tuple[object, ...], Place] = {}
+_Stored = tuple[list[Event], "MentionColumns"]
+"""One article's events and its mentions as the store keeps them."""
 
 
-def _leaned(parsed: _Parsed) -> _Parsed:
-    """Mentions reduced to what the store keeps: no alternatives, places without their
-    shapes (a country's polygon travelled back with every mention of it)."""
+def _for_store(parsed: _Parsed) -> _Stored:
+    """Mentions reduced to the store's columns: no alternatives, no shapes (a
+    country's polygon travelled back with every mention of it), no objects."""
+    from geo.store import MentionColumns
+
     events, mentions = parsed
-    out: list[tuple[str, Mention]] = []
-    for article_id, m in mentions:
-        p = m.place
-        key = (p.place_id, p.name, p.kind, p.country, p.lon, p.lat, p.population, p.source)
-        lean = _LEAN_PLACES.get(key)
-        if lean is None:
-            if len(_LEAN_PLACES) > 100_000:
-                _LEAN_PLACES.clear()
-            lean = _LEAN_PLACES[key] = Place(*key)
-        out.append((article_id, Mention(m.text, m.start, m.end, lean, m.score, m.reason)))
-    return events, out
+    return events, MentionColumns.of(mentions)
 
 
-def _process_lean(article: Article) -> _Parsed:
-    return _leaned(_process_one(article))
+def _process_stored(article: Article) -> _Stored:
+    return _for_store(_process_one(article))
 
 
-def _process_guarded_lean(article: Article) -> _Parsed | str:
+def _process_guarded_stored(article: Article) -> _Stored | str:
     parsed = _process_guarded(article)
-    return parsed if isinstance(parsed, str) else _leaned(parsed)
+    return parsed if isinstance(parsed, str) else _for_store(parsed)
 
 
 def process_articles(
@@ -150,7 +148,6 @@ def process_articles(
     progress: Progress | None = None,
     workers: int = 1,
     skipped: dict[str, str] | None = None,
-    lean_mentions: bool = False,
 ) -> tuple[list[Event], list[tuple[str, Mention]]]:
     """Extract and merge the events of ``articles``; also return every place mention.
 
@@ -158,67 +155,108 @@ def process_articles(
     parses articles in that many processes (the merge itself is one pass).
     Without ``skipped`` the first article that fails raises InputError; with
     it, a failing article is left out and ``skipped[article_id]`` says why.
-    ``lean_mentions`` returns mentions as the store keeps them (no alternatives,
-    places without shapes): less to send back from the workers and to hold.
     """
-    reports, mentions = _parse_articles(
-        articles, progress=progress, workers=workers, skipped=skipped,
-        lean_mentions=lean_mentions,
+    task: Callable[[Article], _Parsed | str] = (
+        _process_one if skipped is None else _process_guarded
     )
+    reports: list[Event] = []
+    mentions: list[tuple[str, Mention]] = []
+    for events, found in _collect(
+        task, articles, progress=progress, workers=workers, skipped=skipped
+    ):
+        reports.extend(events)
+        mentions.extend(found)
     return merge_events(reports), mentions
 
 
-def _parse_articles(
+def _parse_for_store(
     articles: Sequence[Article],
     *,
     progress: Progress | None,
     workers: int,
     skipped: dict[str, str] | None,
-    lean_mentions: bool,
-) -> tuple[list[Event], list[tuple[str, Mention]]]:
-    """Every article's own events (not merged yet) and mentions, in article order."""
+) -> tuple[list[Event], MentionColumns]:
+    """Every article's own events (not merged yet) and its mentions as store columns."""
+    from geo.store import MentionColumns
+
+    task: Callable[[Article], _Stored | str] = (
+        _process_stored if skipped is None else _process_guarded_stored
+    )
+    reports: list[Event] = []
+    columns = MentionColumns()
+    for events, found in _collect(
+        task, articles, progress=progress, workers=workers, skipped=skipped
+    ):
+        reports.extend(events)
+        columns.extend(found)
+    return reports, columns
+
+
+_T = TypeVar("_T")
+
+
+def _collect(
+    task: Callable[[Article], _T | str],
+    articles: Sequence[Article],
+    *,
+    progress: Progress | None,
+    workers: int,
+    skipped: dict[str, str] | None,
+) -> Iterator[_T]:
+    """Each article's result, in article order; a failure (a str, only when
+    ``skipped`` is given) is recorded there instead."""
     total = len(articles)
-    per_article: list[tuple[list[Event], list[tuple[str, Mention]]]] = []
-    if lean_mentions:
-        task: Callable[[Article], _Parsed | str] = (
-            _process_lean if skipped is None else _process_guarded_lean
-        )
-    else:
-        task = _process_one if skipped is None else _process_guarded
     if progress is not None:
         progress(0, total)
     for done, (article, result) in enumerate(
         zip(articles, _results(task, articles, workers=workers), strict=True), 1
     ):
-        if isinstance(result, str) and skipped is not None:
-            skipped[article.article_id] = result
-        elif not isinstance(result, str):
-            per_article.append(result)
+        if isinstance(result, str):
+            if skipped is not None:
+                skipped[article.article_id] = result
+        else:
+            yield result
         if progress is not None:
             progress(done, total)
-    events = [e for evs, _ in per_article for e in evs]
-    mentions = [m for _, ms in per_article for m in ms]
-    del per_article
-    return events, mentions
+
+
+_FORKED_ARTICLES: Sequence[Article] = ()
+"""The articles forked pool workers inherit (set while the pool runs)."""
+
+
+def _on_inherited(task: Callable[[Article], _T], index: int) -> _T:
+    return task(_FORKED_ARTICLES[index])
 
 
 def _results(
-    task: Callable[[Article], _Parsed | str], articles: Sequence[Article], *, workers: int
-) -> Iterator[_Parsed | str]:
+    task: Callable[[Article], _T], articles: Sequence[Article], *, workers: int
+) -> Iterator[_T]:
     """``task`` of each article, in order: in this process, or in a worker pool."""
+    global _FORKED_ARTICLES
     if workers <= 1 or len(articles) <= 1:
         yield from map(task, articles)
         return
     warm_up()
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
     # Forked workers then share the warm parent's pages: frozen objects are never
     # scanned by a collection, so no worker copies them just to touch GC headers.
     gc.freeze()
     try:
-        with cf.ProcessPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
+        with cf.ProcessPoolExecutor(
+            max_workers=workers, initializer=warm_up, mp_context=context
+        ) as pool:
             chunks = _chunksize(len(articles), workers)
             with _gc_paused():  # unpickling 10,000 results: no collector passes
-                yield from pool.map(task, articles, chunksize=chunks)
+                if fork:  # workers inherit the articles: only their indexes are sent
+                    _FORKED_ARTICLES = articles
+                    yield from pool.map(
+                        partial(_on_inherited, task), range(len(articles)), chunksize=chunks
+                    )
+                else:
+                    yield from pool.map(task, articles, chunksize=chunks)
     finally:
+        _FORKED_ARTICLES = ()
         gc.unfreeze()
 
 
@@ -289,8 +327,8 @@ def build_store(
     skipped: dict[str, str] | None = None if strict else {}
     if workers is None:
         workers = default_workers(len(articles))
-    reports, mentions = _parse_articles(
-        articles, progress=progress, workers=workers, skipped=skipped, lean_mentions=True
+    reports, mentions = _parse_for_store(
+        articles, progress=progress, workers=workers, skipped=skipped
     )
     if skipped:
         refused.extend(skipped.values())
@@ -374,9 +412,10 @@ def add_articles(
             )
         everything = [*stored, *fresh]
         skipped: dict[str, str] = {}
-        events, mentions = process_articles(
-            everything, progress=progress, skipped=skipped, lean_mentions=True
+        reports, mentions = _parse_for_store(
+            everything, progress=progress, workers=1, skipped=skipped
         )
+        events = merge_events(reports)
         failed = [a for a in fresh if a.article_id in skipped]
         if failed:  # stored articles stay stored even if they no longer parse
             refused.extend(skipped[a.article_id] for a in failed)

@@ -552,6 +552,54 @@ def test_invalid_events_are_refused_before_writing(db: Path, change: Any, messag
     assert _temp_leftovers(db) == []
 
 
+def _bad_mention(field: str, value: Any) -> list[tuple[str, Mention]]:
+    article_id, mention = _mentions()[1]
+    if field in ("text", "reason"):
+        mention = dataclasses.replace(mention, **{field: value})
+    else:
+        mention = dataclasses.replace(
+            mention, place=dataclasses.replace(mention.place, **{field: value})
+        )
+    return [*_mentions(), (article_id, mention)]
+
+
+@pytest.mark.parametrize("as_columns", [False, True])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("text", "Khar\x00kiv", "NUL"),
+        ("reason", "context \udce9", "unpaired surrogates"),
+        ("country", "U\x00A", "NUL"),
+        ("lat", 91.0, "latitude"),
+        ("lon", float("inf"), "infinite"),
+    ],
+)
+def test_invalid_mentions_are_refused_before_writing(
+    db: Path, field: str, value: Any, message: str, as_columns: bool
+) -> None:
+    """The column-wise check finds the bad mention and names it; nothing is written."""
+    before = _digest(db)
+    bad = _bad_mention(field, value)
+    mentions = store.MentionColumns.of(bad) if as_columns else bad
+    with pytest.raises(InputError, match=message) as info:
+        store.write_store(db, articles=_articles(), events=_events(), mentions=mentions)
+    assert "of article 'bbc-2'" in str(info.value)
+    assert _digest(db) == before
+
+
+def test_mention_columns_write_the_same_layer_as_pairs(tmp_path: Path) -> None:
+    pairs, columns = tmp_path / "pairs.gpkg", tmp_path / "columns.gpkg"
+    store.write_store(pairs, articles=_articles(), events=[], mentions=_mentions())
+    merged = store.MentionColumns.of(_mentions()[:1])
+    merged.extend(store.MentionColumns.of(_mentions()[1:]))
+    assert len(merged) == len(_mentions())
+    store.write_store(columns, articles=_articles(), events=[], mentions=merged)
+    a, b = store.read_mentions(pairs), store.read_mentions(columns)
+    assert len(a) == 3
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert a.geometry.geom_equals(b.geometry).all()
+
+
 # --------------------------------------------------------------------------- atomicity
 
 
