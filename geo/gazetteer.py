@@ -18,6 +18,7 @@ Coordinates are (lon, lat) everywhere in this module.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
@@ -122,11 +123,47 @@ def _fold_run(m: re.Match[str]) -> str:
     return m.group().translate(_FOLD)
 
 
+def _nul_errors(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each character outside ASCII becomes one NUL."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "\0" * (exc.end - exc.start), exc.end
+
+
+_NUL_ERRORS = "geo-gazetteer-nul"
+codecs.register_error(_NUL_ERRORS, _nul_errors)
+# ASCII characters that folding changes (the backtick), and NUL, which marks the
+# others in the fast path of :func:`fold`.
+_ASCII_SPECIAL = "".join(chr(c) for c in range(128) if _FOLD[c] != c) + "\0"
+
+
 def fold(text: str) -> str:
     """Strip diacritics and unify dashes/quotes, keeping ``len(text)`` unchanged."""
     if text.isascii():
         return text
-    return _FOLDABLE_RUNS.sub(_fold_run, text)
+    for ch in _ASCII_SPECIAL:
+        if ch in text:
+            return _FOLDABLE_RUNS.sub(_fold_run, text)
+    # News text is mostly ASCII: the codec finds the few other characters (as
+    # NULs, one per character) much faster than a regex scans for them. Where
+    # they are many (a text in Serbian or Russian), the regex's one pass wins.
+    n = len(text)
+    if (n - len(text.encode("ascii", "ignore"))) * 40 > n:  # counted in C
+        return _FOLDABLE_RUNS.sub(_fold_run, text)
+    marked = text.encode("ascii", _NUL_ERRORS)
+    parts: list[str] = []
+    last = 0
+    s = marked.find(0)
+    while s >= 0:
+        e = s + 1
+        while e < n and marked[e] == 0:  # runs are short: a letter or two
+            e += 1
+        parts.append(text[last:s])
+        parts.append(text[s:e].translate(_FOLD))
+        last = e
+        s = marked.find(0, e)
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 _WS = re.compile(r"\s+")
@@ -513,6 +550,11 @@ def _build_index(cache: Path, fingerprint: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+# A name found in a run of capitalised words: (start, end, key, records, main,
+# surface), offsets relative to the run (see geo.mentions._run_outcome).
+_RunName = tuple[int, int, str, tuple[int, ...], bool, str]
+
+
 class Columns(NamedTuple):
     """The record columns as plain lists, for loops that read many records: one
     list index instead of a method call per field."""
@@ -547,6 +589,7 @@ class Gazetteer:
                 f"{directory}: gazetteer index unreadable ({exc}); delete the folder to rebuild it"
             ) from None
         self._ids: list[str] = rec["ids"]
+        self.place_ids = self._ids  # record index -> place id, for loops over many
         self._names: list[str] = rec["names"]
         self._countries: list[str] = rec["countries"]
         self.curated_phrases: list[str] = rec.get("phrases", [])
@@ -580,6 +623,9 @@ class Gazetteer:
         self.upper_names: dict[str, bool] = {}
         self.place_words: dict[str, bool] = {}
         self.key_votes: dict[str, str | None] = {}
+        # A run of capitalised words as written -> the names and demonym votes it
+        # yields: (start, end, key, records, main, surface) per name, then ISO codes.
+        self.run_memo: dict[str, tuple[tuple[_RunName, ...], tuple[str, ...]]] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -597,7 +643,7 @@ class Gazetteer:
         every token was quadratic (issue 6).
         """
         head = text[start : start + 256]
-        if len(text) - start > 256 and self._trie.has_keys_with_prefix(head):
+        if len(text) - start > 256 and next(self._trie.iterkeys(head), None) is not None:
             head = text[start:]
         return cast(list[str], self._trie.prefixes(head))
 

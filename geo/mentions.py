@@ -22,6 +22,7 @@ How it works, in three passes over one article:
 from __future__ import annotations
 
 import bisect
+import codecs
 import functools
 import math
 import operator
@@ -31,7 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from geo import gazetteer as gz
 from geo.models import Mention, Place
@@ -175,17 +176,92 @@ _LETTER_BYTES = bytes(97 if chr(c).isalpha() and c < 128 else 32 for c in range(
 _CASE_BYTES = bytes(
     (65 if chr(c).isupper() else 97) if chr(c).isalpha() and c < 128 else 32 for c in range(256)
 )
+_WORD_CHAR = re.compile(r"[^\W\d_]")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _letter_class(ch: str) -> str:
+    """A character outside ASCII as the ASCII stand-in :class:`_LineStyles` reads:
+    "?" if ``_WORD`` does not count it as a letter, "a" for a lower-case letter
+    (no word starting with it is capitalised or all capitals), else "A" (upper
+    case, or caseless: it may start such a word)."""
+    if _WORD_CHAR.match(ch) is None:
+        return "?"
+    return "a" if ch.islower() else "A"
+
+
+def _letter_class_errors(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each character outside ASCII becomes one ASCII
+    character, its :func:`_letter_class`, so offsets are kept."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    run = exc.object[exc.start : exc.end]
+    return "".join([_letter_class(ch) for ch in run]), exc.end
+
+
+_LETTER_CLASS_ERRORS = "geo-mentions-letter-class"
+codecs.register_error(_LETTER_CLASS_ERRORS, _letter_class_errors)
+
+
+class _LineStyles:
+    """Whether a line of one text is written in capitals or as a headline.
+
+    Most lines are prose. The number of words (runs of 4+ letters, as ``_WORD``
+    finds them) and a bound on the capitalised or all-capital ones are byte
+    counts over the whole text's letter classes, computed once per text: each
+    word follows a non-letter (or starts the line), and each such word starts
+    with an upper-case or caseless letter after a non-letter. Only a line above
+    that bound has its words listed (:func:`_line_style_words`).
+    """
+
+    __slots__ = ("_cases", "_letters", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._letters: bytes | None = None
+        self._cases = b""
+        if text.isascii():
+            raw = text.encode("ascii")
+        elif _few_non_ascii(text):
+            raw = text.encode("ascii", _LETTER_CLASS_ERRORS)  # one byte per character
+        else:  # a codec call per word outside ASCII would cost more: line by line
+            return
+        self._letters = raw.translate(_LETTER_BYTES)
+        self._cases = raw.translate(_CASE_BYTES)
+
+    def style(self, s: int, e: int) -> str:
+        """"caps", "headline" or "" for the line ``text[s:e]`` (its first 400
+        characters)."""
+        e = min(e, s + 400)
+        letters = self._letters
+        if letters is None:
+            return _segment_style(self._text[s:e])
+        n_words = letters.count(b" aaaa", s, e) + letters.startswith(b"aaaa", s, e)
+        if n_words < 3:
+            return ""
+        cases = self._cases
+        # All-capitals words are capitalised too, so below 60 % neither style holds.
+        if (cases.count(b" A", s, e) + cases.startswith(b"A", s, e)) / n_words < 0.6:
+            return ""
+        return _line_style_words(self._text[s:e])
+
+
+def _few_non_ascii(text: str) -> bool:
+    """At most one character in 40 is outside ASCII (counted in C): news in
+    English, where handling those few one by one costs less than a pass over
+    every character."""
+    n = len(text)
+    return (n - len(text.encode("ascii", "ignore"))) * 40 <= n
+
+
 # A character outside ASCII that _WORD counts as a letter.
 _NON_ASCII_LETTER = re.compile(r"[^\x00-\x7f](?<=[^\W\d_])")
 
 
-def _line_style_of(text: str, s: int, e: int) -> str:
-    seg = text[s : min(e, s + 400)]
-    # Most lines are prose. Where every letter is ASCII, the number of words
-    # (runs of 4+ letters) and a bound on the capitalised ones are byte counts:
-    # each word follows a non-letter (or starts the line) and each capitalised
-    # one starts with an upper-case letter after a non-letter. Other characters
-    # become "?" (one byte each), a non-letter, as they are for _WORD.
+def _segment_style(seg: str) -> str:
+    """The style of one line's first 400 characters on its own, for texts
+    mostly outside ASCII: the same bound as :class:`_LineStyles` where the
+    line's letters are all ASCII, else the words listed."""
     if seg.isascii():
         raw = seg.encode("ascii")
     elif _NON_ASCII_LETTER.search(seg) is None:
@@ -197,10 +273,14 @@ def _line_style_of(text: str, s: int, e: int) -> str:
     if n_words < 3:
         return ""
     cases = raw.translate(_CASE_BYTES)
-    # All-capitals words are capitalised too, so below 60 % neither style holds.
     if (cases.count(b" A") + cases.startswith(b"A")) / n_words < 0.6:
         return ""
     return _line_style_words(seg)
+
+
+def _line_style_of(text: str, s: int, e: int) -> str:
+    """The style of one line (see :class:`_LineStyles`, which serves a whole text)."""
+    return _LineStyles(text).style(s, e)
 
 
 def _line_style_words(seg: str) -> str:
@@ -285,56 +365,93 @@ def _sequence_candidates(
 ) -> list[_Cand]:
     """Gazetteer names among runs of capitalised words, longest match first.
 
-    Single words (most runs) take a fast path: one memoised lookup. In longer
-    runs, a token that no multi-word name starts with ("The", "Police") is
-    looked up alone; only the others pay for the trie's prefix search.
-    Capitalised words that are demonyms vote for their country in
-    ``demonym_votes``.
+    What a run yields depends on its characters alone, so it is memoised on the
+    gazetteer by the run as written (:func:`_run_outcome`): news repeats the
+    same capitalised words and names ("The", "Prime Minister", "Kosovo") in
+    every article, and a repeated run costs one dictionary lookup. Capitalised
+    words that are demonyms vote for their country in ``demonym_votes``.
     """
     out: list[_Cand] = []
     append = out.append
-    dem = gz.demonyms()
-    lookup = g.hits
-    memo = g.hit_memo
-    summary = g.hit_summary
-    summaries = g.summary_memo
-    runs: dict[str, _RunMatches] = {}  # per document: runs repeat ("Prime Minister X")
+    memo = g.run_memo
+    long_runs: dict[str, _RunOutcome] = {}
     for seq in _seq_re().finditer(folded):
-        word = seq.group()
-        if " " not in word and "-" not in word:
-            s, e = seq.span()
-            if word[-1] in "sS'":
-                e = _split_possessive(folded, s, e)
-                key = word[: e - s].lower()
-            else:
-                key = word.lower()
-            hits = memo.get(key)
-            if hits is None:
-                hits = lookup(key)
-            if not hits:
-                if demonym_votes is not None and key in dem:
-                    iso = dem[key]
-                    demonym_votes[iso] = demonym_votes.get(iso, 0.0) + 0.5
-                continue
-            surface = text[s:e]
-            if len(key) <= 3 and _short_alias(key, surface, hits, g):
-                continue
-            summ = summaries.get(key)
-            idxs, main = summ if summ is not None else summary(key)
-            append(_Cand(s, e, key, idxs, surface, main=main))
-            continue
-        base = seq.start()
-        run = text[base : seq.end()]
-        found = runs.get(run)
+        s, e = seq.span()
+        raw = text[s:e]
+        found = memo.get(raw)
         if found is None:
-            found = runs[run] = _run_matches(word, run, g)
+            if len(raw) > _RUN_MEMO_CHARS:  # kept for this text only
+                found = long_runs.get(raw)
+                if found is None:
+                    found = long_runs[raw] = _run_outcome(seq.group(), raw, g)
+            else:
+                found = _run_outcome(seq.group(), raw, g)
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                memo[raw] = found
+        if found is _NOTHING:  # most runs: "The", "NATO", "Wednesday"
+            continue
         matches, votes = found
-        for rel, e_rel, key, idxs, main in matches:
-            append(_Cand(base + rel, base + e_rel, key, idxs, run[rel:e_rel], main=main))
-        if demonym_votes is not None:
+        for rel, e_rel, key, idxs, main, surface in matches:
+            append(_Cand(s + rel, s + e_rel, key, idxs, surface, main))
+        if votes and demonym_votes is not None:
             for iso in votes:
                 demonym_votes[iso] = demonym_votes.get(iso, 0.0) + 0.5
     return out
+
+
+# Runs up to this long are memoised on the gazetteer (real names are far shorter);
+# a longer one, only for the text it is in, so a hostile text cannot make the
+# memo hold megabytes.
+_RUN_MEMO_CHARS = 200
+# A run's names, (start, end, key, records, main, surface) relative to the run,
+# and the countries its left-over demonyms vote for.
+_RunOutcome = tuple[tuple[tuple[int, int, str, tuple[int, ...], bool, str], ...], tuple[str, ...]]
+_NOTHING: _RunOutcome = ((), ())
+
+
+def _run_outcome(word: str, raw: str, g: gz.Gazetteer) -> _RunOutcome:
+    """What one run of capitalised words yields (``word`` folded, ``raw`` as
+    written). Folding maps each character alone, so ``raw`` determines ``word``
+    and the outcome: it can be memoised by ``raw``."""
+    if " " not in word and "-" not in word:
+        found = _word_outcome(word, raw, g)
+    else:
+        matches, votes = _run_matches(word, raw, g)
+        found = tuple([(*m, raw[m[0] : m[1]]) for m in matches]), tuple(votes)
+    if found[0]:
+        # Names the filter always drops, whatever the context (see _filter), are
+        # dropped here once: a demonym, or a minor place's alternate name that
+        # is a common word or a given name ("Minister", "Jake").
+        kept = tuple([m for m in found[0] if not _always_dropped(m[2], m[3], m[4], g)])
+        if len(kept) < len(found[0]):
+            found = kept, found[1]
+    if not found[0] and not found[1]:
+        found = _NOTHING
+    return found
+
+
+def _always_dropped(key: str, idxs: Sequence[int], main: bool, g: gz.Gazetteer) -> bool:
+    """The first two rules of :func:`_filter`, which read nothing but the name."""
+    strong, is_dem, noise = _key_facts(key, idxs, g)[:3]
+    return (is_dem and not strong) or (not strong and not main and noise)
+
+
+def _word_outcome(word: str, raw: str, g: gz.Gazetteer) -> _RunOutcome:
+    """The outcome of a run of one word (most runs): one lookup."""
+    e = len(word)
+    if word[-1] in "sS'":
+        e = _split_possessive(word, 0, e)
+    key = word[:e].lower()
+    hits = g.hits(key)
+    if not hits:
+        iso = gz.demonyms().get(key)
+        return _NOTHING if iso is None else ((), (iso,))
+    surface = raw[:e]
+    if len(key) <= 3 and _short_alias(key, surface, hits, g):
+        return _NOTHING
+    idxs, main = g.hit_summary(key)
+    return ((0, e, key, idxs, main, surface),), ()
 
 
 _RunMatches = tuple[list[tuple[int, int, str, tuple[int, ...], bool]], list[str]]
@@ -436,30 +553,124 @@ def _curated_phrase_automaton() -> Any:
     return auto
 
 
-def _curated_phrases(text: str, lower: str, g: gz.Gazetteer) -> list[_Cand]:
-    """Curated phrases, longest first, whole words only. ``lower`` is the folded,
-    lower-cased text (same length as ``text``)."""
-    auto = _curated_phrase_automaton()
-    if auto is None:
-        return []
+# ASCII bytes -> themselves if alphanumeric, else a space.
+_WORD_BYTES = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))
+
+
+@functools.cache
+def _spaced_phrase_automaton() -> tuple[Any, bool]:
+    """The ASCII curated aliases, each as a space and the alias with every
+    non-alphanumeric character made a space, for texts whose letters and digits
+    are all ASCII (most news, once folded); the text is scanned the same way (a
+    space first, see :func:`_spaced_text`). Each alias then starts with the one
+    character a space, so at most positions the scan compares a character with
+    that one instead of with every alias's first character: a third faster. A
+    hit is a candidate (another non-alphanumeric character may stand where the
+    alias has one): its value lists the aliases to compare with the text.
+
+    Also whether every other alias has a letter or digit outside ASCII, so
+    cannot occur in such a text (else only ASCII texts take this path)."""
+    import ahocorasick
+
+    groups: dict[str, list[str]] = {}
+    others_need_letters = True
+    for phrase in gz.load().curated_phrases:
+        if phrase.isascii():
+            spaced = " " + phrase.encode("ascii").translate(_WORD_BYTES).decode("ascii")
+            groups.setdefault(spaced, []).append(phrase)
+        elif not any(ord(ch) > 127 and ch.isalnum() for ch in phrase):
+            others_need_letters = False
+    if not groups:
+        return None, others_need_letters
+    auto = ahocorasick.Automaton()
+    for spaced, phrases in groups.items():
+        auto.add_word(spaced, (len(spaced) - 1, tuple(phrases)))
+    auto.make_automaton()
+    return auto, others_need_letters
+
+
+def _alnum_nul_errors(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a letter or digit outside ASCII becomes a NUL, any
+    other character a space (one character each)."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    run = exc.object[exc.start : exc.end]
+    return "".join(["\0" if ch.isalnum() else " " for ch in run]), exc.end
+
+
+_ALNUM_NUL_ERRORS = "geo-mentions-alnum-nul"
+codecs.register_error(_ALNUM_NUL_ERRORS, _alnum_nul_errors)
+
+
+def _spaced_text(lower: str, *, ascii_only: bool) -> str | None:
+    """A space, then ``lower`` with every character that is not an ASCII letter
+    or digit made a space; None if ``lower`` has a letter or digit outside
+    ASCII (or a NUL, which the encoding uses to flag those), or with
+    ``ascii_only`` any character outside ASCII."""
+    if lower.isascii():
+        raw = lower.encode("ascii")
+    elif ascii_only:
+        return None
+    else:
+        raw = lower.encode("ascii", _ALNUM_NUL_ERRORS)
+        if 0 in raw:
+            return None
+    return " " + raw.translate(_WORD_BYTES).decode("ascii")
+
+
+def _phrase_hits(lower: str) -> list[tuple[int, int, str]]:
+    """Every (start, end, alias) of a curated alias in ``lower`` standing as
+    whole words (no letter or digit right before or after)."""
     found: list[tuple[int, int, str]] = []
     n = len(lower)
-    for end, key in auto.iter(lower):
+    auto, others_need_letters = _spaced_phrase_automaton()
+    spaced = _spaced_text(lower, ascii_only=not others_need_letters or not _few_non_ascii(lower))
+    if spaced is not None:
+        if auto is None:
+            return found
+        # A hit ending at ``end`` in ``spaced`` ends at ``end - 1`` in ``lower``;
+        # the space before it means no letter or digit precedes the alias.
+        for e, (length, phrases) in auto.iter(spaced):
+            if e < n and lower[e].isalnum():
+                continue
+            s = e - length
+            for phrase in phrases:
+                if lower.startswith(phrase, s):
+                    found.append((s, e, phrase))
+        return found
+    full = _curated_phrase_automaton()
+    if full is None:
+        return found
+    for end, key in full.iter(lower):
         s, e = end - len(key) + 1, end + 1
         if (s > 0 and lower[s - 1].isalnum()) or (e < n and lower[e].isalnum()):
             continue
         found.append((s, e, key))
-    found.sort(key=lambda t: (t[0], -(t[1] - t[0])))
+    return found
+
+
+def _curated_phrases(text: str, lower: str, g: gz.Gazetteer) -> list[_Cand]:
+    """Curated phrases, longest first, whole words only. ``lower`` is the folded,
+    lower-cased text (same length as ``text``)."""
+    found = _phrase_hits(lower)
+    if len(found) > 1:
+        found.sort(key=lambda t: (t[0], -(t[1] - t[0])))
     out: list[_Cand] = []
     last_end = -1
     for s, e, key in found:
         if s < last_end:
             continue
-        idxs = [i for i in g.lookup(key) if g.place_id(i).startswith("cur:")]
+        idxs = list(_curated_records(g, key))
         if idxs:
             out.append(_Cand(s, e, key, idxs, text[s:e], context="phrase"))
             last_end = e
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _curated_records(g: gz.Gazetteer, key: str) -> tuple[int, ...]:
+    """The curated records named ``key`` (memoised: the same phrases recur)."""
+    return tuple(i for i in g.lookup(key) if g.place_id(i).startswith("cur:"))
 
 
 def _border_re() -> re.Pattern[str]:
@@ -504,6 +715,24 @@ _JOINED = re.compile(r"(?:-| and | ?/ ?)")
 _HOT_LIST = ("border", "boundar", "frontier", "north", "south", "east", "west", "central")
 _HOT_WORDS = re.compile("|".join(_HOT_LIST))
 _HOT_MAX = max(map(len, _HOT_LIST))
+_HOT_SCAN_CHARS = 320
+
+
+def _hot_starts(lower: str) -> list[int]:
+    """The start of every hot word in ``lower``, in order: what ``_HOT_WORDS``
+    finds, from one substring search per occurrence (in C, twice as fast as the
+    regex, which tries a match at almost every position). No hot word overlaps
+    another or itself, so the occurrences of each word, merged, are the regex's
+    matches."""
+    found: list[int] = []
+    find = lower.find
+    for word in _HOT_LIST:
+        at = find(word)
+        while at >= 0:
+            found.append(at)
+            at = find(word, at + len(word))
+    found.sort()
+    return found
 
 
 def _phrase_mentions(
@@ -523,12 +752,13 @@ def _phrase_mentions(
     used: set[int] = set()
     # Only countries with a border or direction word nearby can start a phrase: one
     # starting from 60 characters before to 100 after. With few countries, a search
-    # of each window costs less than listing the hot words of the whole text; the
-    # hot words cannot overlap one another, so a search from the window start finds
-    # the first one that list would hold there.
+    # of each window costs less than listing the hot words of the whole text (each
+    # window costs about as much as listing them in 320 characters); the hot words
+    # cannot overlap one another, so a search from the window start finds the
+    # first one that list would hold there.
     hot: list[int] | None = None
-    if len(countries) * (160 + _HOT_MAX) > len(lower):
-        hot = [m.start() for m in _HOT_WORDS.finditer(lower)]
+    if len(countries) * _HOT_SCAN_CHARS > len(lower):
+        hot = _hot_starts(lower)
         if not hot:
             return out
     for c in countries:
@@ -603,8 +833,12 @@ def _demonym_borders(
     text: str, folded: str, lower: str, focus: dict[str, float], g: gz.Gazetteer
 ) -> list[_Cand]:
     """A demonym names the country whose border it is: "the Serbian border"."""
+    out: list[_Cand] = []
+    # Most texts name no border: three substring searches (fast, in C) rule that
+    # out before the regex scans the text.
+    if "border" not in lower and "boundary" not in lower and "frontier" not in lower:
+        return out
     dem = gz.demonyms()
-    out = []
     for m in _BORDER_WORD.finditer(lower):
         w = _WORD_BEFORE.search(lower, max(0, m.start() - 30), m.start())
         if not w or w.group(1) not in dem or not folded[w.start(1)].isupper():
@@ -776,8 +1010,10 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
     kept: list[_Cand] = []
     surnames: set[str] = set()
     styles: dict[int, str] = {}
+    line_styles = _LineStyles(text)
     n = len(text)
     line_s, line_e = 0, -1  # bounds of the current line; candidates come in order
+    style = ""  # of the current line
     for c in cands:
         key = c.key
         facts = facts_memo.get(key) or _key_facts(key, c.idxs, g)
@@ -800,9 +1036,10 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
             line_e = text.find("\n", start)
             if line_e < 0:
                 line_e = n
-        style = styles.get(line_s)
-        if style is None:
-            style = styles[line_s] = _line_style_of(text, line_s, line_e)
+            known = styles.get(line_s)
+            if known is None:
+                known = styles[line_s] = line_styles.style(line_s, line_e)
+            style = known
         surface = c.surface
         upper = surface.isupper()
         dateline = (
@@ -833,9 +1070,18 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
         ):
             c.context = "initial"
         context = c.context
-        m = next_match(folded, c.end, c.end + 40)  # _next_token, inlined
+        # _next_token, inlined. The next word matters only if it is capitalised
+        # (a surname after a first name) or after a given name (cues such as
+        # "said"), so the regex runs only there: elsewhere "" answers the same.
+        end = c.end
+        m = (
+            next_match(folded, end, end + 40)
+            if folded.startswith(" ", end)
+            and ((is_given and not strong) or folded[end + 1 : end + 2].isupper())
+            else None
+        )
         nxt = m.group(1) if m else ""
-        nxt_key = name_key(nxt)
+        nxt_key = name_key(nxt) if nxt else ""
         if strong:
             # Only person-name and common-word rules, which strong names skip, read
             # the previous word here; _plausible reads it later if it must.
@@ -843,7 +1089,18 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
             prev_key = ""
             locative = False
         else:
-            prev = _prev_word(folded, start)
+            # _prev_word, its usual case inlined: "word Name".
+            prev = ""
+            if start >= 2 and folded[start - 1] == " ":
+                j = folded.rfind(" ", max(0, start - 48), start - 1)
+                if j >= 0:
+                    prev = folded[j + 1 : start - 1]
+                    if not prev.isalpha():
+                        prev = _prev_word(folded, start)
+                else:
+                    prev = _prev_word(folded, start)
+            else:
+                prev = _prev_word(folded, start)
             prev_key = prev.lower()
             c.locative = locative = prev_key in preps and prev_key != "of"
             # Person names: "Jake Sullivan", "President Kirby", "Mr. Sullivan".
@@ -983,7 +1240,10 @@ def _qualifier(folded: str, end: int, g: gz.Gazetteer) -> tuple[str, str] | None
     return _qualifier_of(m.group(1), g)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _qualifier_of(name: str, g: gz.Gazetteer) -> tuple[str, str] | None:
+    """(country, admin1) a name stands for as a qualifier (memoised: the words
+    after a comma repeat)."""
     for i in g.lookup(gz.name_key(name)):
         if g.flags(i) & gz.FLAG_COUNTRY:
             return g.country_of(i), ""
@@ -1050,14 +1310,14 @@ class _Scored:
     """The outcome of scoring one name in one document: the winner and its margin
     now; the explanation ("why here?") only when a mention keeps this outcome."""
 
-    __slots__ = ("_text", "best_i", "bonus", "d", "margin", "n_idxs", "place", "qual",
+    __slots__ = ("_text", "best_i", "bonus", "d", "idxs", "margin", "n_idxs", "place", "qual",
                  "qualified", "rounded", "scored", "share")
 
     def __init__(
         self,
         scored: list[tuple[float, int, int, int, float, bool, float, float]],
         qual: tuple[str, str] | None,
-        n_idxs: int,
+        idxs: Sequence[int],
         g: gz.Gazetteer,
     ) -> None:
         neg_s, _, _, best_i, share, qualified, d, bonus = scored[0]
@@ -1069,7 +1329,8 @@ class _Scored:
         self.qual = qual
         self.d = d
         self.bonus = bonus
-        self.n_idxs = n_idxs
+        self.idxs = idxs  # the records scored (their shortlist is in ``scored``)
+        self.n_idxs = len(idxs)
         if len(scored) > 1:
             best_s = -neg_s
             self.margin = best_s / (best_s + max(-scored[1][0], 0.0) + 1e-9)
@@ -1083,22 +1344,25 @@ class _Scored:
         if self._text is not None:
             return self._text
         best_i = self.best_i
-        why = [_record_text(g, best_i)]
+        # Concatenation, not a list joined at the end: the same text, written
+        # for every name a mention keeps (thousands per megabyte).
+        why = _record_text(g, best_i)
         share = self.share
         if share > 0:
-            why.append(f"{g.country_of(best_i)} has {share:.0%} of the text's country evidence")
+            why += f"; {g.country_of(best_i)} has {share:.0%} of the text's country evidence"
         qual = self.qual
         if self.qualified and qual is not None:
-            why.append(f"qualified by its {'region' if qual[1] else 'country'} ({qual[0]})")
+            why += f"; qualified by its {'region' if qual[1] else 'country'} ({qual[0]})"
         if self.bonus:
-            why.append(f"{self.d:.0f} km from another place in the text")
-        others = self.scored[1:]
-        if others:
-            names = ", ".join([_rival_text(g, o[3]) for o in others[:2]])
-            why.append(f"beat {self.n_idxs - 1} other candidate(s): {names}")
+            why += f"; {self.d:.0f} km from another place in the text"
+        scored = self.scored
+        if len(scored) > 1:
+            names = ", ".join([_rival_text(g, o[3]) for o in scored[1:3]])
+            why += f"; beat {self.n_idxs - 1} other candidate(s): {names}"
+            ids = g.place_ids
+            self._text = (why, tuple([ids[o[3]] for o in scored[1:6]]))
         else:
-            why.append("only candidate")
-        self._text = ("; ".join(why), tuple(g.place_id(o[3]) for o in others[:5]))
+            self._text = (why + "; only candidate", ())
         return self._text
 
 
@@ -1125,11 +1389,15 @@ def _resolve(
     focus: dict[str, float],
     anchors: list[tuple[str, float, float]],
     g: gz.Gazetteer,
-) -> None:
+    first_pass: dict[str | tuple[str, tuple[str, str]], _Scored] | None = None,
+) -> dict[str | tuple[str, tuple[str, str]], _Scored]:
     """Choose each candidate's place. One sense per discourse: a name with the
-    same qualifier resolves once per document."""
+    same qualifier resolves once per document. ``first_pass`` is what the pass
+    without anchors returned (its outcome per name): the pass with anchors adds
+    the proximity bonus to those scores instead of summing them again."""
     total_votes = sum(focus.values()) or 1.0
     trig = _anchor_trig(anchors)
+    reach = _reach(anchors)
     # Keyed by the name alone when no qualifier follows it, else by (name,
     # qualifier): a string never equals a tuple, so the two kinds cannot mix.
     memo: dict[str | tuple[str, tuple[str, str]], _Scored] = {}
@@ -1145,7 +1413,15 @@ def _resolve(
         key: str | tuple[str, tuple[str, str]] = c.key if qual is None else (c.key, qual)
         result = memo.get(key)
         if result is None:
-            result = memo[key] = _score_candidates(c, qual, focus, total_votes, anchors, g, trig)
+            first = first_pass.get(key) if first_pass is not None else None
+            # Only an outcome of the same records, fully scored (two or more; a
+            # curated phrase shares a name but holds only its curated records).
+            if first is not None and len(c.idxs) > 1 and first.idxs == c.idxs:
+                result = memo[key] = _rescore_near(c, first, trig, reach, g)
+            else:
+                result = memo[key] = _score_candidates(
+                    c, qual, focus, total_votes, anchors, g, trig
+                )
         c.place = result.place
         penalty = penalties.get(c.context, 1.0)
         if c.notes:
@@ -1153,9 +1429,27 @@ def _resolve(
         rounded = result.rounded
         score = rounded.get(penalty)
         if score is None:
-            score = rounded[penalty] = round(min(1.0, result.margin * penalty), 3)
+            score = rounded[penalty] = _round3(min(1.0, result.margin * penalty))
         c.score = score
         c.scored = result
+    return memo
+
+
+_ROUNDED: dict[float, float] = {}
+
+
+def _round3(value: float) -> float:
+    """``round(value, 3)``, memoised: it formats the float in decimal, and the
+    same few values recur (a name with one record scores its context penalty).
+    Zero is not looked up: 0.0 and -0.0 are equal keys but round differently."""
+    if value == 0.0:
+        return round(value, 3)
+    found = _ROUNDED.get(value)
+    if found is None:
+        if len(_ROUNDED) >= _MEMO_MAX:
+            _ROUNDED.clear()
+        found = _ROUNDED[value] = round(value, 3)
+    return found
 
 
 _AnchorTrig = list[tuple[str, float, float, float]]
@@ -1186,7 +1480,10 @@ def _nearest_km(lon: float, lat: float, key: str, trig: _AnchorTrig) -> float:
     cp1 = math.cos(p1)
     sin, radians = math.sin, math.radians
     best = math.inf  # smallest ``a``
-    near: list[float] = []  # the ``a`` values within the margin of ``best``
+    # Every ``a`` computed. One skipped on its latitude term exceeded the margin
+    # of the smallest ``a`` at that point, so of the final one too: the ``a``
+    # values within the margin of the minimum are all in this list.
+    values: list[float] = []
     for k, p2, cp2, x in trig:
         if k == key:
             continue
@@ -1197,12 +1494,13 @@ def _nearest_km(lon: float, lat: float, key: str, trig: _AnchorTrig) -> float:
         a = lat_term + cp1 * cp2 * sin(radians(x - lon) / 2) ** 2
         if a < best:
             best = a
-            near = [v for v in near if v <= a * (1.0 + 1e-9)]
-            near.append(a)
-        elif a <= best * (1.0 + 1e-9):
-            near.append(a)
-    if not near:
+        values.append(a)
+    if len(values) == 1:
+        return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(best)))
+    if not values:
         return math.inf
+    limit = best * (1.0 + 1e-9)
+    near = [a for a in values if a <= limit]
     if len(near) == 1:
         return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(best)))
     return min([6371.0 * 2 * math.asin(min(1.0, math.sqrt(a))) for a in near])
@@ -1233,7 +1531,7 @@ def _score_candidates(
         iso = countries[i]
         share = focus.get(iso, 0.0) / total_votes
         qualified = qual is not None and iso == qual[0] and qual[1] in ("", admin1[i])
-        return _Scored([(0.0, 0, 0, i, share, qualified, 0.0, 0.0)], qual, 1, g)
+        return _Scored([(0.0, 0, 0, i, share, qualified, 0.0, 0.0)], qual, idxs, g)
     priors = g.priors
     # Sorted by score, then population (both descending), then shortlist order:
     # the order of a stable sort on (-score, -population).
@@ -1258,7 +1556,92 @@ def _score_candidates(
                 s += bonus
         scored.append((-s, -pops[i], pos, i, share, qualified, d, bonus))
     scored.sort()
-    return _Scored(scored, qual, len(c.idxs), g)
+    return _Scored(scored, qual, c.idxs, g)
+
+
+# A latitude gap of this many degrees is more than 1000 km (the farthest distance
+# with a bonus) along any great circle: 6371 km * 9.01 degrees in radians ~ 1002 km.
+_FAR_DEGREES = 9.01
+# The haversine term ``a`` of 1000 km, with a relative margin far above the
+# rounding error of the bound below and of the distance itself.
+_FAR_A = math.sin(1000.0 / (2 * 6371.0)) ** 2 * (1.0 + 1e-6)
+
+
+class _Reach(NamedTuple):
+    """The box around a text's anchors, for :func:`_beyond_reach`."""
+
+    lat_lo: float  # the lowest anchor latitude less _FAR_DEGREES
+    lat_hi: float  # the highest plus _FAR_DEGREES
+    lon_lo: float  # the anchor longitudes span lon_lo..lon_hi (no wrap)
+    lon_hi: float
+    cos_min: float  # the smallest cosine of an anchor latitude
+
+
+def _reach(anchors: list[tuple[str, float, float]]) -> _Reach:
+    """The box of the anchors (none: every place is beyond reach)."""
+    if not anchors:
+        return _Reach(math.inf, -math.inf, 0.0, 0.0, 0.0)
+    lons = [x for _, x, _ in anchors]
+    lats = [y for _, _, y in anchors]
+    return _Reach(
+        min(lats) - _FAR_DEGREES,
+        max(lats) + _FAR_DEGREES,
+        min(lons),
+        max(lons),
+        min([math.cos(math.radians(y)) for y in lats]),
+    )
+
+
+def _beyond_reach(lon: float, lat: float, reach: _Reach) -> bool:
+    """True only if the place is over 1000 km from every anchor: no bonus,
+    whichever is nearest. Two lower bounds of the haversine term ``a``: the
+    latitude term alone (the distance is at least the radius times the latitude
+    gap), and the longitude term alone, ``cos(lat1) * cos(lat2) *
+    sin^2(dlon / 2)``, with the smallest anchor cosine and the smallest
+    longitude gap to the anchors' span (going either way round)."""
+    if lat < reach.lat_lo or lat > reach.lat_hi:
+        return True
+    if reach.lon_lo <= lon <= reach.lon_hi:
+        return False
+    gap = min((reach.lon_lo - lon) % 360.0, (lon - reach.lon_hi) % 360.0)
+    bound = math.cos(math.radians(lat)) * reach.cos_min * math.sin(math.radians(gap) / 2) ** 2
+    return bound > _FAR_A
+
+
+def _rescore_near(
+    c: _Cand, first: _Scored, trig: _AnchorTrig, reach: _Reach, g: gz.Gazetteer
+) -> _Scored:
+    """The second pass for one name: its first pass's scores plus the proximity
+    bonus. Nothing else differs between the passes (same shortlist, focus and
+    qualifier), and ``s + bonus`` is the same float whether ``s`` was just
+    summed or kept from the first pass, so this equals :func:`_score_candidates`
+    with the anchors.
+
+    A record :func:`_beyond_reach` of the anchors gets no bonus without
+    computing its distance; that distance is kept as infinity, which nothing
+    reads (the reason gives a distance only with a bonus)."""
+    cols = g.columns
+    kinds, lons, lats = cols.kind, cols.lon, cols.lat
+    key = c.key
+    scored: list[tuple[float, int, int, int, float, bool, float, float]] = []
+    for entry in first.scored:
+        i = entry[3]
+        kind = kinds[i]
+        if kind in (_KIND_COUNTRY, _KIND_REGION):
+            scored.append(entry)  # no distance term: d and bonus stay 0
+            continue
+        lon, lat = lons[i], lats[i]
+        if _beyond_reach(lon, lat, reach):
+            scored.append((*entry[:6], math.inf, 0.0))
+            continue
+        d = _nearest_km(lon, lat, key, trig)
+        bonus = 1.0 if d < 50 else 0.6 if d < 200 else 0.2 if d < 1000 else 0.0
+        neg_s = entry[0]
+        if bonus:
+            neg_s = -(-neg_s + bonus)
+        scored.append((neg_s, entry[1], entry[2], i, entry[4], entry[5], d, bonus))
+    scored.sort()
+    return _Scored(scored, first.qual, first.idxs, g)
 
 
 def _anchors(cands: Sequence[_Cand]) -> list[tuple[str, float, float]]:
@@ -1305,8 +1688,8 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
     cands.extend(phrases)
     cands.sort(key=_START)
     focus = _document_focus(cands, demonym_votes, g)
-    _resolve(folded, cands, focus, [], g)
-    _resolve_again(folded, cands, focus, g)
+    first_pass = _resolve(folded, cands, focus, [], g)
+    _resolve_again(folded, cands, focus, g, first_pass)
     points = {
         c.place.place_id: (c.place.lon, c.place.lat)
         for c in cands
@@ -1326,29 +1709,30 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
         cands = _without_overlaps(cands, built) + built
         cands.sort(key=_START)
     out: list[Mention] = []
+    append = out.append
     for c in cands:
-        if c.place is None:
+        place = c.place
+        if place is None:
             continue
         scored = c.scored
-        if scored is not None:  # the reason is written only for what is kept
-            why, c.alternatives = scored._text or scored.explain(g)
-            c.reason = "; ".join([why, *c.notes]) if c.notes else why
-        out.append(
-            Mention(
-                text=text[c.start : c.end],
-                start=c.start,
-                end=c.end,
-                place=c.place,
-                score=c.score,
-                reason=c.reason,
-                alternatives=c.alternatives,
-            )
-        )
+        if scored is None:  # a phrase built with its reason
+            reason, alternatives = c.reason, c.alternatives
+        else:  # the reason is written only for what is kept
+            reason, alternatives = scored._text or scored.explain(g)
+            if c.notes:
+                reason = "; ".join([reason, *c.notes])
+        # ``surface`` is ``text[c.start:c.end]``. Positional arguments: a third
+        # faster than keywords, for tens of thousands of mentions per megabyte.
+        append(Mention(c.surface, c.start, c.end, place, c.score, reason, alternatives))
     return out
 
 
 def _resolve_again(
-    folded: str, cands: list[_Cand], focus: dict[str, float], g: gz.Gazetteer
+    folded: str,
+    cands: list[_Cand],
+    focus: dict[str, float],
+    g: gz.Gazetteer,
+    first_pass: dict[str | tuple[str, tuple[str, str]], _Scored] | None = None,
 ) -> None:
     """Second pass: now that confident places are known, use proximity."""
     anchors = _anchors(cands)
@@ -1359,7 +1743,7 @@ def _resolve_again(
         c.place = None
     # Every other candidate keeps its place, so only these need the pass (same
     # order, so the same first-seen memo entries).
-    _resolve(folded, ambiguous, focus, anchors, g)
+    _resolve(folded, ambiguous, focus, anchors, g, first_pass)
 
 
 def _plausible(
