@@ -48,7 +48,7 @@ from typing import NamedTuple
 from geo.models import DateMention, TimePrecision
 from geo.scan import Anchored, AnchoredSet, WordIndex
 
-__all__ = ["find_dates"]
+__all__ = ["date_anchors", "find_dates"]
 
 # A date named without a year may lie this many days after publication
 # ("talks on Oct. 2" in a Sept. 29 article); later ones belong to last year.
@@ -625,7 +625,7 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
 
 
 @functools.cache
-def _anchored_rules() -> AnchoredSet:
+def date_anchors() -> AnchoredSet:
     """The rule patterns with their word-start tables (see :mod:`geo.scan`): every
     date expression starts a word, so each pattern is tried only where one of its
     first words can begin; the matches are exactly those of a full scan."""
@@ -687,7 +687,7 @@ def find_dates(
     cands: list[tuple[_Cand, int]] = []
     if index is None or index.text != text:
         index = WordIndex(text)
-    anchored = _anchored_rules()
+    anchored = date_anchors()
     for rank, (pattern, starts) in enumerate(zip(anchored.patterns, anchored.starts(index),
                                                  strict=True)):
         resolve = _RULES[rank][1]

@@ -49,7 +49,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import gazetteer as gz
 from geo.errors import GazetteerError, RulesError
 from geo.models import Article, DateMention, Dispute, Event, Layer, Mention, Place, Source
-from geo.scan import Anchored, AnchoredSet, WordIndex
+from geo.scan import Anchored, AnchoredSet, WordIndex, prepare
 from geo.sentences import Sentence, split_sentences
 
 __all__ = [
@@ -125,6 +125,7 @@ class _TriggerRule:
     anchored: Anchored  # ``regex`` tried only at the word starts it can match at
     not_after: frozenset[str]
     not_before: tuple[str, ...]
+    not_before_re: re.Pattern[str] | None  # any of ``not_before`` as a whole word
     context: re.Pattern[str] | None
     actor_kinds: frozenset[str]
     object_kinds: frozenset[str]
@@ -339,13 +340,17 @@ def _compile_rules(raw: dict[str, Any], path: Path) -> Rules:
         if not srcs:
             raise RulesError(f"{where}: needs words or patterns")
         regex = re.compile("|".join(f"(?:{s})" for s in srcs), re.IGNORECASE)
+        not_before = tuple(w.lower() for w in _str_list(spec.get("not_before"), where))
         triggers.append(
             _TriggerRule(
                 etype=etype,
                 regex=regex,
                 anchored=Anchored(regex),
                 not_after=frozenset(w.lower() for w in _str_list(spec.get("not_after"), where)),
-                not_before=tuple(w.lower() for w in _str_list(spec.get("not_before"), where)),
+                not_before=not_before,
+                not_before_re=re.compile(
+                    "(?:" + "|".join(re.escape(w) + r"(?![\w])" for w in not_before) + ")"
+                ) if not_before else None,
                 context=_words_re(_str_list(spec.get("context"), where)),
                 actor_kinds=frozenset(_str_list(spec.get("actor_kinds"), where)),
                 object_kinds=frozenset(_str_list(spec.get("object_kinds"), where)),
@@ -619,6 +624,93 @@ def _title_regexes(rules_path: Path) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return before, after
 
 
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    """What the title actor patterns need, to rule out most places they are tried
+    at (see :func:`_cued_starts`).
+
+    A title actor match contains a title, reached from the match start only
+    through country words, "the", "'s" and blanks (``before``), or through a
+    name, a comma and those (``after``). Each ``*_gap`` is a character that
+    cannot occur in that stretch.
+    """
+
+    anchors: AnchoredSet  # where a title can begin
+    before_gap: re.Pattern[str]
+    after_gap: re.Pattern[str]
+    name_gap: re.Pattern[str]
+
+
+@functools.cache
+def _actor_cues(rules_path: Path) -> _Cues:
+    rules = load_rules(rules_path)
+    titles = "|".join(_literal(t) for t in sorted(rules.titles, key=len, reverse=True))
+    orgs = [a.label for a in rules.explicit_actors if "organisation" in a.kinds]
+    words = [*_country_words(), *orgs]
+    # Characters of the country words and organisations ("-" may be read as any blank).
+    chars = {ch for w in words for ch in w}
+    blank = r"\s" if "-" in chars else ""
+    cw = "".join(re.escape(ch) for ch in sorted(chars)) + blank
+
+    def gap(extra: str) -> re.Pattern[str]:
+        return re.compile(rf"[^{cw}{extra}]")
+
+    return _Cues(
+        anchors=AnchoredSet([Anchored(re.compile(rf"(?<![\w])(?:{titles})"))]),
+        before_gap=gap(r"'s \tthe"),
+        after_gap=gap(r"'s \tthea"),
+        name_gap=re.compile(r"[^\w'\- \t]"),
+    )
+
+
+def _cued_starts(
+    words: WordIndex, rules: Rules, candidates: list[list[int] | None]
+) -> list[list[int] | None]:
+    """``candidates`` of the title patterns (before, after), less those where a
+    match is impossible: no title follows through characters the pattern can
+    cross. Exact: only starts that cannot match are dropped."""
+    cues = _actor_cues(rules.path)
+    (title_at,) = cues.anchors.starts(words)
+    if title_at is None or not (candidates[0] or candidates[1]):
+        return candidates
+    text = words.text
+    title_re = cues.anchors.patterns[0].pattern
+    titles = [q for q in title_at if title_re.match(text, q)]
+    rev = text[::-1]
+
+    def run_start(gap: re.Pattern[str], end: int) -> int:
+        """Start of the stretch before ``end`` free of ``gap`` characters."""
+        m = gap.search(rev, len(text) - end)
+        return len(text) - m.start() if m is not None else 0
+
+    commas = sorted({
+        c for q in titles
+        for c in range(max(run_start(cues.after_gap, q) - 1, 0), q) if text[c] == ","
+    })
+    out = list(candidates)
+    for k, spans in (
+        (0, [(run_start(cues.before_gap, q), q) for q in titles]),
+        (1, [(run_start(cues.name_gap, c), c - 1) for c in commas]),
+    ):
+        found = candidates[k]
+        if found is not None:
+            out[k] = _within(found, spans)
+    return out
+
+
+def _within(starts: list[int], spans: list[tuple[int, int]]) -> list[int]:
+    """The sorted ``starts`` inside any of the inclusive ``spans``."""
+    out: list[int] = []
+    reach = -1
+    for lo, hi in sorted(spans):
+        if hi <= reach:
+            continue
+        lo = max(lo, reach + 1)
+        out += starts[bisect.bisect_left(starts, lo) : bisect.bisect_right(starts, hi)]
+        reach = hi
+    return out
+
+
 @functools.cache
 def _actor_anchors(rules_path: Path) -> AnchoredSet:
     """Whole-text actor patterns with their word-start tables (see :mod:`geo.scan`):
@@ -779,7 +871,7 @@ def _find_actors(
     hits: list[_Actor] = []
     words = index if index is not None and index.text is ftext else WordIndex(ftext)
     anchors = _actor_anchors(rules.path)
-    candidates = anchors.starts(words)
+    candidates = _cued_starts(words, rules, anchors.starts(words))
     before_a, after_a, alias_a, group_a, *explicit_a = anchors.patterns
     before, after = before_a.pattern, after_a.pattern
     named: dict[str, _Actor] = {}
@@ -914,14 +1006,15 @@ def _resolve_title(
 _WORD_RE = re.compile(r"[\w']+")
 
 
-def _prev_words(text: str, pos: int, n: int) -> list[str]:
-    chunk = text[max(0, pos - 80) : pos]
-    return [w.lower() for w in _WORD_RE.findall(chunk)][-n:]
+def _prev_words(text: str, pos: int, n: int, *, floor: int = 0) -> list[str]:
+    """The last ``n`` words (lower case) of the 80 characters before ``pos``, not
+    looking before ``floor`` (read in place: no slice of the text is copied)."""
+    found = _WORD_RE.findall(text, max(floor, pos - 80), pos)
+    return [w.lower() for w in found[-n:]]
 
 
 def _next_words(text: str, pos: int, n: int) -> list[str]:
-    chunk = text[pos : pos + 80]
-    return [w.lower() for w in _WORD_RE.findall(chunk)][:n]
+    return [w.lower() for w in _WORD_RE.findall(text, pos, pos + 80)[:n]]
 
 
 def _gap(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> float:
@@ -1028,13 +1121,13 @@ def _trigger_ok(
     start, end = m.start(), m.end()
     if any(s < end and start < e for s, e in date_spans):
         return False
-    prev = _prev_words(ftext[sent.start : start], len(ftext[sent.start : start]), 2)
+    prev = _prev_words(ftext, start, 2, floor=sent.start)
     if prev and (prev[-1] in rule.not_after or " ".join(prev[-2:]) in rule.not_after):
         return False
-    after = ftext[end : min(sent.end, end + 40)].lower().lstrip(" \"'")
-    for nb in rule.not_before:
-        if re.match(rf"{re.escape(nb)}(?![\w])", after):
-            return False
+    if rule.not_before_re is not None and rule.not_before_re.match(
+        ftext[end : min(sent.end, end + 40)].lower().lstrip(" \"'")
+    ):
+        return False
     if rule.context is not None and not rule.context.search(ftext, sent.start, sent.end):
         return False
     if rule.no_future and prev and (
@@ -1403,7 +1496,19 @@ def place_geometry(
         return place.geometry, place.name, place.place_id
     if place.kind in ("area", "region") and place.geometry is not None:
         return place.geometry, place.name, place.place_id
-    return Point(place.lon, place.lat), place.name, place.place_id
+    return _point(place.lon, place.lat), place.name, place.place_id
+
+
+@functools.lru_cache(maxsize=4096)
+def _point(lon: float, lat: float) -> Point:
+    """One shared (immutable) Point per location: building one costs more than the
+    rest of an event's place."""
+    return Point(lon, lat)
+
+
+@functools.lru_cache(maxsize=4096)
+def _multipoint(coords: tuple[tuple[float, float], ...]) -> MultiPoint:
+    return MultiPoint(coords)
 
 
 # ---------------------------------------------------------------------------
@@ -1425,41 +1530,11 @@ class _Ctx:
     used_dates: set[int] = field(default_factory=set)
     used_mentions: set[int] = field(default_factory=set)
     _starts: dict[str, list[int]] = field(default_factory=dict)
-    _active: dict[str, tuple[list[list[int]], list[list[int] | None]]] = field(
-        default_factory=dict
-    )
-
-    def active(
-        self, group: str, patterns: AnchoredSet
-    ) -> tuple[list[list[int]], list[list[int] | None]]:
-        """Per sentence, the indices of ``patterns`` that can match inside it (in
-        pattern order); and per pattern its candidate word starts (None: scan).
-
-        One pass over each pattern's candidates for the whole article replaces a
-        scan of every sentence by every pattern.
-        """
-        cached = self._active.get(group)
-        if cached is not None:
-            return cached
-        sentences = self.sentences
-        sent_starts = [x.start for x in sentences]
-        per_sentence: list[list[int]] = [[] for _ in sentences]
-        starts_of = patterns.starts(self.index)
-        always: list[int] = []
-        for k, starts in enumerate(starts_of):
-            if starts is None:
-                always.append(k)
-                continue
-            last = -1
-            for p in starts:
-                i = bisect.bisect_right(sent_starts, p) - 1
-                if i != last and i >= 0 and p < sentences[i].end:
-                    per_sentence[i].append(k)
-                    last = i
-        if always:
-            per_sentence = [sorted(ks + always) for ks in per_sentence]
-        cached = self._active[group] = (per_sentence, starts_of)
-        return cached
+    # Per sentence, (pattern index, matches inside it) of the trigger and denial
+    # patterns: one pass over each pattern's candidates for the whole article
+    # replaces a scan of every sentence by every pattern.
+    trigger_hits: list[list[tuple[int, list[re.Match[str]]]]] = field(default_factory=list)
+    denial_hits: list[list[tuple[int, list[re.Match[str]]]]] = field(default_factory=list)
 
     def _window(self, name: str, items: Sequence[Any], sent: Sentence) -> list[Any]:
         """Items (sorted by start) that start inside ``sent``: a bisect, not a scan."""
@@ -1493,10 +1568,9 @@ def _find_triggers(ctx: _Ctx, sent: Sentence, date_spans: list[tuple[int, int]])
     found: list[_Trig] = []
     s_actors = ctx.s_actors(sent)
     triggers = ctx.rules.triggers
-    per_sentence, starts_of = ctx.active("triggers", _trigger_anchors(ctx.rules.path))
-    for k in per_sentence[sent.index]:
+    for k, matches in ctx.trigger_hits[sent.index]:
         rule = triggers[k]
-        for m in rule.anchored.finditer(ctx.index, sent.start, sent.end, starts=starts_of[k]):
+        for m in matches:
             if any(m.start() < t.end and t.start < m.end() for t in found):
                 continue
             if not _trigger_ok(rule, m, ctx.ftext, sent, s_actors, date_spans, ctx.rules):
@@ -1514,11 +1588,8 @@ def _denial_scopes(ctx: _Ctx, sent: Sentence) -> list[tuple[int, int, int]]:
     rules = ctx.rules
     out: list[tuple[int, int, int]] = []
     cues: list[tuple[int, int]] = []
-    anchors = _denial_anchors(rules.path)
-    per_sentence, starts_of = ctx.active("denials", anchors)
-    for k in per_sentence[sent.index]:
-        for m in anchors.patterns[k].finditer(ctx.index, sent.start, sent.end, starts=starts_of[k]):
-            cues.append((m.start(), m.end()))
+    for _, matches in ctx.denial_hits[sent.index]:
+        cues.extend(m.span() for m in matches)
     for start, end in sorted(cues):
         before = ctx.ftext[max(sent.start, start - 30) : start]
         if rules.denial_negation_re.search(before):
@@ -1558,6 +1629,12 @@ def _sentence_candidates(ctx: _Ctx, sent: Sentence, prev: list[_Cand]) -> tuple[
     list[_Cand], list[_DisputeCand]
 ]:
     rules = ctx.rules
+    if not ctx.trigger_hits[sent.index] and not ctx.denial_hits[sent.index]:
+        # No trigger and no denial: only a continuation can make this a candidate.
+        cont = _continuation(ctx, sent, prev)
+        if cont is None:
+            return [], []
+        return _candidates(ctx, sent, [cont], ctx.s_dates(sent)), []
     s_dates = ctx.s_dates(sent)
     date_spans = [(d.start, d.end) for d in s_dates]
     trigs = _find_triggers(ctx, sent, date_spans)
@@ -1592,6 +1669,14 @@ def _sentence_candidates(ctx: _Ctx, sent: Sentence, prev: list[_Cand]) -> tuple[
             live = [cont, *live]
     if not live:
         return [], disputes
+    return _candidates(ctx, sent, live, s_dates), disputes
+
+
+def _candidates(
+    ctx: _Ctx, sent: Sentence, live: list[_Trig], s_dates: list[DateMention]
+) -> list[_Cand]:
+    """The sentence's candidate events from its live triggers (not denied)."""
+    rules = ctx.rules
     # "called for the withdrawal of these forces": what is demanded has not happened.
     demands = [t for t in live if t.rule.etype.family == "demand"]
     live = [
@@ -1636,7 +1721,7 @@ def _sentence_candidates(ctx: _Ctx, sent: Sentence, prev: list[_Cand]) -> tuple[
     for c in cands:
         if c.layer == "incidents":
             c.fatal_groups, c.fatal_total = _fatalities(ctx.ftext, sent, rules)
-    return [c for c in cands if not c.history], disputes
+    return [c for c in cands if not c.history]
 
 
 def _drop_subsumed(cands: list[_Cand]) -> list[_Cand]:
@@ -1658,16 +1743,19 @@ def _drop_subsumed(cands: list[_Cand]) -> list[_Cand]:
 
 def _continuation(ctx: _Ctx, sent: Sentence, prev: list[_Cand]) -> _Trig | None:
     rules = ctx.rules
-    s_text = ctx.ftext[sent.start : sent.end]
-    if not rules.continuation_anaphor_re.search(s_text):
-        return None
-    m = rules.continuation_cue_re.search(ctx.ftext, sent.start, sent.end)
-    if m is None or not prev:
+    # The cheap tests on the previous event first: most sentences fail them.
+    if not prev:
         return None
     last = prev[-1]
     if sent.index - last.sentence.index > rules.continuation_distance:
         return None
     if last.layer == "diplomacy":
+        return None
+    s_text = ctx.ftext[sent.start : sent.end]
+    if not rules.continuation_anaphor_re.search(s_text):
+        return None
+    m = rules.continuation_cue_re.search(ctx.ftext, sent.start, sent.end)
+    if m is None:
         return None
     rule = last.triggers[0].rule
     return _Trig(m.start(), m.end(), rule)
@@ -1689,9 +1777,10 @@ def _statement_date(ctx: _Ctx, sent: Sentence, d: DateMention) -> bool:
     rules = ctx.rules
     if re.match(r"'s\b", ctx.ftext[d.end : d.end + 3]):
         return False  # "Sunday's clash" names the happening
-    before = ctx.ftext[max(sent.start, d.start - 80) : d.start]
-    for m in rules.reporting_re.finditer(before):
-        gap = before[m.end() :]
+    lo = max(sent.start, d.start - 80)
+    before = ctx.ftext[lo : d.start]
+    for end in _reporting_ends(ctx, lo, d.start):
+        gap = before[end:]
         words = _WORD_RE.findall(gap.lower())
         if (
             len(words) <= rules.reporting_gap
@@ -1700,6 +1789,36 @@ def _statement_date(ctx: _Ctx, sent: Sentence, d: DateMention) -> bool:
         ):
             return True
     return False
+
+
+@functools.cache
+def _reporting_anchors(rules_path: Path) -> AnchoredSet:
+    return AnchoredSet([Anchored(load_rules(rules_path).reporting_re)])
+
+
+def _reporting_ends(ctx: _Ctx, lo: int, hi: int) -> list[int]:
+    """Where the matches of ``reporting_re.finditer(ftext[lo:hi])`` end (offsets in
+    that slice), tried only at word starts instead of at every character.
+
+    Every alternative of the pattern is ``word_regex``'s ``(?<![\\w])...(?![\\w])``,
+    so only its opening look-behind sees the slice's start: there the slice
+    differs from the text only if ``lo`` cuts a word, which is tried on the slice.
+    """
+    text = ctx.ftext
+    pattern = ctx.rules.reporting_re
+    (cands,) = _reporting_anchors(ctx.rules.path).starts(ctx.index)
+    if cands is None:
+        return [m.end() for m in pattern.finditer(text[lo:hi])]
+    ends: list[int] = []
+    pos = lo
+    if 0 < lo < hi and (text[lo - 1] == "_" or text[lo - 1].isalnum()):
+        first = pattern.match(text[lo:hi])
+        if first is not None:
+            ends.append(first.end())
+            pos = lo + first.end()
+    anchored = _reporting_anchors(ctx.rules.path).patterns[0]
+    ends += [m.end() - lo for m in anchored.finditer(ctx.index, pos, hi, starts=cands)]
+    return ends
 
 
 _COMPLEMENTIZERS = frozenset(
@@ -2187,9 +2306,9 @@ def _diplomacy_place(
         return None
     places.sort(key=lambda p: p.place_id)
     if len(places) == 1:
-        geom: BaseGeometry = Point(places[0].lon, places[0].lat)
+        geom: BaseGeometry = _point(places[0].lon, places[0].lat)
     else:
-        geom = MultiPoint([(p.lon, p.lat) for p in places])
+        geom = _multipoint(tuple((p.lon, p.lat) for p in places))
     name = " – ".join(p.name for p in places)
     pid = "+".join(p.place_id for p in places)
     # The counterpart: the country of the object of the first contact, else the last named.
@@ -2315,7 +2434,7 @@ def extract_events(
     ``disputed_by``: :func:`geo.merge.merge_events` attaches them to the event
     another article reports, or drops them.
     """
-    from geo.dates import find_dates
+    from geo.dates import date_anchors, find_dates
     from geo.mentions import find_mentions, focus_countries
 
     rules = load_rules()
@@ -2325,6 +2444,12 @@ def extract_events(
     )
     ftext = gz.fold(text)
     index = WordIndex(ftext)
+    prepare(index, [
+        _trigger_anchors(rules.path), _denial_anchors(rules.path), _actor_anchors(rules.path),
+        _actor_cues(rules.path).anchors, _reporting_anchors(rules.path), date_anchors(),
+    ])
+    # Dates are read from the original text; its folded copy's words serve them.
+    date_index = index if ftext is text else index.for_original(text)
     ctx = _Ctx(
         article=article,
         text=text,
@@ -2332,13 +2457,14 @@ def extract_events(
         rules=rules,
         sentences=split_sentences(text),
         mentions=sorted(ms, key=lambda m: m.start),
-        # ASCII text folds to itself: one word index serves both stages.
-        dates=find_dates(text, published=article.published,
-                         index=index if ftext is text else None),
+        dates=find_dates(text, published=article.published, index=date_index),
         actors=[],
         focus=[],
         index=index,
     )
+    spans = [(s.start, s.end) for s in ctx.sentences]
+    ctx.trigger_hits = _trigger_anchors(rules.path).span_matches(index, spans)
+    ctx.denial_hits = _denial_anchors(rules.path).span_matches(index, spans)
     ctx.actors = _find_actors(ftext, ctx.mentions, rules, article.published, index=ctx.index)
     ctx.focus = _focus(ctx, focus_countries)
     cands: list[_Cand] = []

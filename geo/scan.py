@@ -9,7 +9,9 @@ starts with one of a few letter pairs, so they are tried at those word starts
 only:
 
 * :class:`WordIndex` lists, once per text, where each word (maximal ``\\w``
-  run) starts, keyed by its first one to three characters.
+  run) starts and a code for its first one to three characters, with a few
+  array operations (no Python step per word). :meth:`WordIndex.for_original`
+  lets the unfolded original of a folded text share it.
 * :class:`Anchored` wraps a compiled pattern. If the pattern provably matches
   only at a word start (it opens with ``(?<!\\w)``-style lookbehind or ``\\b``
   before a word character) it derives, from the parsed pattern, every prefix
@@ -19,6 +21,10 @@ only:
   ``pattern.finditer`` returns, only without trying the other positions.
   Patterns it cannot prove this for (or that can match the empty string)
   simply use ``pattern.finditer``.
+* :class:`AnchoredSet` tabulates which patterns each head admits, so a text's
+  candidates for all patterns come from array look-ups; :func:`prepare` does
+  this once for all the sets an article uses, and
+  :meth:`AnchoredSet.span_matches` matches every sentence in one pass.
 
 Words that are not pure ASCII are always tried (case-insensitive matching
 knows equivalences such as the Kelvin sign and "k"), so correctness never
@@ -28,14 +34,17 @@ depends on the prefix tables for them.
 from __future__ import annotations
 
 import bisect
+import functools
 import importlib
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["Anchored", "AnchoredSet", "WordIndex"]
+import numpy as np
+import numpy.typing as npt
 
-_HEAD = re.compile(r"(?<!\w)\w{1,3}")  # the first characters of each word
+__all__ = ["Anchored", "AnchoredSet", "WordIndex", "prepare"]
+
 _DEPTH = 3
 _MAX_KEYS = 20_000
 
@@ -54,26 +63,102 @@ def _is_word_char(ch: str) -> bool:
 
 
 class WordIndex:
-    """Start offsets of the words of ``text``, keyed by their first three characters."""
+    """Where the words of ``text`` start, and a code for each word's first three characters.
 
-    __slots__ = ("heads", "text", "wild")
+    Built with a few array operations over the whole text rather than a Python
+    step per word: an article has hundreds of words and several pattern sets
+    look them up.
+    """
+
+    __slots__ = ("_found", "_twin", "codes", "starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        heads: dict[str, list[int]] = {}
-        wild: list[int] = []  # heads with non-ASCII characters: always candidates
-        for m in _HEAD.finditer(text):
-            head = m.group()
-            if head.isascii():
-                hits = heads.get(head)
-                if hits is None:
-                    heads[head] = [m.start()]
-                else:
-                    hits.append(m.start())
-            else:
-                wild.append(m.start())
-        self.heads = heads  # a word shorter than three characters is its own head
-        self.wild = wild
+        self._found: dict[AnchoredSet, list[list[int] | None]] = {}
+        self._twin = False  # True: codes are those of a folded copy (see for_original)
+        chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = _char_codes(chars, text)
+        word = (codes != 0).view(np.int8)
+        edges = np.diff(word, prepend=np.int8(0), append=np.int8(0))
+        starts = np.flatnonzero(edges == 1)
+        self.starts: npt.NDArray[np.intp] = starts
+        # First three characters; a position past the word reads the non-word
+        # character (code 0) that ends it, except the third after a one-letter word.
+        padded = np.concatenate((codes, np.zeros(2, dtype=np.int64)))
+        c0, c1, c2 = padded[starts], padded[starts + 1], padded[starts + 2]
+        c2[c1 == 0] = 0
+        heads = (c0 << 12) | (c1 << 6) | c2
+        # Heads with characters beyond ASCII are candidates for every pattern.
+        heads[(c0 == _OTHER) | (c1 == _OTHER) | (c2 == _OTHER)] = _WILD_HEAD
+        self.codes: npt.NDArray[np.int64] = heads
+
+    def for_original(self, original: str) -> WordIndex | None:
+        """An index of ``original``, of which this index's text is a character-for-
+        character fold (each character always mapped the same way), sharing this
+        index's words and candidates; None if the fold could hide a match start.
+
+        Why: dates are read from the original text, events from the folded one;
+        indexing both costs twice. The shared candidates stay exact for patterns
+        whose word prefixes are ASCII (see :meth:`AnchoredSet.starts`) if folding
+        keeps which characters are word characters, changes no ASCII word
+        character, and maps a character that case-insensitive matching takes for
+        an ASCII letter to that letter or to a character beyond ASCII.
+        """
+        folded = self.text
+        if len(original) != len(folded):
+            return None
+        for ch in set(original):
+            f = folded[original.find(ch)]
+            if f == ch:
+                continue
+            if _is_word_char(ch) != _is_word_char(f) or (ch.isascii() and _is_word_char(ch)):
+                return None
+            twin = _ASCII_TWINS.get(ch)
+            if twin is not None and f.isascii() and f.lower() != twin:
+                return None
+        twin_index = WordIndex.__new__(WordIndex)
+        twin_index.text = original
+        twin_index.codes = self.codes
+        twin_index.starts = self.starts
+        twin_index._found = self._found
+        twin_index._twin = True
+        return twin_index
+
+
+# Characters that case-insensitive matching equates with an ASCII letter although
+# they are not ASCII (found by trying every code point against [a-z]).
+_ASCII_TWINS = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+
+# Word characters of ASCII get codes 1..63, so three of them pack into 18 bits
+# ("a" -> a·4096, "ab" -> a·4096 + b·64); other word characters get _OTHER.
+_ASCII_WORD_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_CODE = {ch: i + 1 for i, ch in enumerate(_ASCII_WORD_CHARS)}
+_OTHER = 64
+_WILD_HEAD = 1 << 18  # a head beyond ASCII: every keyed pattern is tried there
+_ASCII_TABLE = np.array([_CODE.get(chr(c), 0) for c in range(128)], dtype=np.int64)
+
+
+def _char_codes(chars: npt.NDArray[np.uint32], text: str) -> npt.NDArray[np.int64]:
+    """Per character: its ASCII word code, _OTHER for any other ``\\w`` character, 0 else."""
+    if text.isascii():
+        return _ASCII_TABLE[chars]
+    codes = np.zeros(len(chars), dtype=np.int64)
+    ascii_ = chars < 128
+    codes[ascii_] = _ASCII_TABLE[chars[ascii_]]
+    rest = chars[~ascii_]
+    # \\w is str.isalnum() or "_" (the regex engine's Unicode word test).
+    wordy = [c for c in np.unique(rest).tolist() if chr(c).isalnum()]
+    if wordy:
+        codes[~ascii_] = np.where(np.isin(rest, wordy), _OTHER, 0)
+    return codes
+
+
+def _head_code(head: str) -> int:
+    """The code of a word head of 1..3 ASCII word characters, as in WordIndex.codes."""
+    code = 0
+    for i in range(3):
+        code = (code << 6) | (_CODE[head[i]] if i < len(head) else 0)
+    return code
 
 
 # ---------------------------------------------------------------------------
@@ -282,33 +367,172 @@ class Anchored:
                 last = m.end()
 
 
+class _Tables(NamedTuple):
+    """Head tables of one block of patterns (see :class:`AnchoredSet`)."""
+
+    first: int
+    size: int
+    by_one: npt.NDArray[Any]
+    by_two: npt.NDArray[Any]
+    three: npt.NDArray[np.int64]
+    three_bits: npt.NDArray[Any]
+
+
 class AnchoredSet:
     """Several anchored patterns run over the same texts.
 
-    Which patterns a word head admits is memoised across texts (heads repeat:
-    "the", "Kos", "att"), so finding every pattern's candidates in a text is one
-    pass over its distinct heads.
+    Which patterns each word head admits is tabulated once, one bit per pattern:
+    by first character, by first two characters, and a sorted list of the
+    three-character keys. A text's candidates for every pattern then come from
+    a few array look-ups over its words (small tables: a table of every possible
+    head would not stay in the processor cache).
     """
 
-    __slots__ = ("_memo", "patterns")
+    __slots__ = ("_ascii", "_tables", "patterns")
 
     def __init__(self, patterns: Sequence[Anchored]) -> None:
         self.patterns = tuple(patterns)
-        self._memo: dict[str, tuple[int, ...]] = {}
+        self._tables: list[_Tables] | None = None
+        self._ascii = all(
+            a.keys is None or all(k.isascii() for keys in a.keys for k in keys)
+            for a in self.patterns
+        )  # every word prefix a pattern can start with is ASCII
+
+    def _build(self) -> list[_Tables]:
+        """Per block of up to 64 patterns, its head tables."""
+        tables: list[_Tables] = []
+        for first in range(0, len(self.patterns), 64):
+            block = self.patterns[first : first + 64]
+            dtype = np.dtype("<u8")  # little-endian: byte i holds bits 8i..8i+7
+            by_one = np.zeros(65, dtype=dtype)  # index 64: heads beyond ASCII
+            by_two = np.zeros(64 * 64 + 1, dtype=dtype)
+            by_three: dict[int, int] = {}
+            for bit, anchored in enumerate(block):
+                if anchored.keys is None:
+                    continue
+                flag = 1 << bit
+                by_one[64] |= np.uint64(flag)
+                by_two[64 * 64] |= np.uint64(flag)
+                for n, keys in enumerate(anchored.keys):
+                    for key in keys:
+                        if not key.isascii():
+                            continue  # only non-ASCII heads can start so: always tried
+                        for spelling in _spellings(key, fold=anchored._fold):
+                            code = _head_code(spelling)
+                            if n == 0:
+                                by_one[code >> 12] |= np.uint64(flag)
+                            elif n == 1:
+                                by_two[code >> 6] |= np.uint64(flag)
+                            else:
+                                by_three[code] = by_three.get(code, 0) | flag
+            three = np.array(sorted(by_three), dtype=np.int64)
+            three_bits = np.array([by_three[c] for c in three.tolist()] + [0], dtype=dtype)
+            tables.append(_Tables(first, len(block), by_one, by_two, three, three_bits))
+        return tables
 
     def starts(self, index: WordIndex) -> list[list[int] | None]:
         """Per pattern, its sorted candidate starts in ``index`` (None: plain scan)."""
-        found: list[list[int]] = [list(index.wild) for _ in self.patterns]
-        memo = self._memo
-        for head, hits in index.heads.items():
-            ids = memo.get(head)
-            if ids is None:
-                ids = memo[head] = tuple(
-                    k for k, p in enumerate(self.patterns) if p.keys is not None and p.accepts(head)
-                )
-            for k in ids:
-                found[k].extend(hits)
-        return [
-            None if p.keys is None else sorted(set(f))
-            for p, f in zip(self.patterns, found, strict=True)
-        ]
+        if index._twin and not self._ascii:
+            index = WordIndex(index.text)  # a folded twin's heads can hide non-ASCII keys
+        found = index._found.get(self)
+        if found is None:
+            found = index._found[self] = self._starts(index)
+        return found
+
+    def _starts(self, index: WordIndex) -> list[list[int] | None]:
+        if self._tables is None:
+            self._tables = self._build()
+        codes = index.codes
+        out: list[list[int] | None] = []
+        for t in self._tables:
+            block = self.patterns[t.first : t.first + t.size]
+            bits = t.by_one[codes >> 12] | t.by_two[codes >> 6]
+            if len(t.three):
+                at = np.searchsorted(t.three, codes)
+                at[t.three[np.minimum(at, len(t.three) - 1)] != codes] = len(t.three)
+                bits |= t.three_bits[at]
+            # Unpack the bits of the words that have any: one row per pattern.
+            hit = np.flatnonzero(bits)
+            rows = np.unpackbits(
+                bits[hit].view(np.uint8).reshape(len(hit), 8), axis=1, bitorder="little"
+            )
+            pattern_of, word_of = np.divmod(np.flatnonzero(rows.T), max(len(hit), 1))
+            positions = index.starts[hit[word_of]].tolist()
+            bounds = np.searchsorted(pattern_of, np.arange(t.size + 1)).tolist()
+            out.extend(
+                None if a.keys is None else positions[bounds[k] : bounds[k + 1]]
+                for k, a in enumerate(block)
+            )
+        return out
+
+    def span_matches(
+        self, index: WordIndex, spans: Sequence[tuple[int, int]]
+    ) -> list[list[tuple[int, list[re.Match[str]]]]]:
+        """Per span (sorted, disjoint ``(start, end)``), the patterns that match inside it
+        in pattern order, each with ``list(pattern.finditer(index.text, start, end))``.
+
+        Why: asking every pattern about every sentence costs a call per pair; one
+        pass over each pattern's candidates serves all sentences of a text.
+        """
+        text = index.text
+        out: list[list[tuple[int, list[re.Match[str]]]]] = [[] for _ in spans]
+        span_starts = [s for s, _ in spans]
+        for k, cands in enumerate(self.starts(index)):
+            pattern = self.patterns[k].pattern
+            if cands is None:
+                for i, (s, e) in enumerate(spans):
+                    found = list(pattern.finditer(text, s, e))
+                    if found:
+                        out[i].append((k, found))
+                continue
+            match = pattern.match
+            cur = last = end = 0
+            hits: list[re.Match[str]] | None = None
+            for p in cands:
+                if p >= end:  # past the current span: find the one holding p
+                    i = bisect.bisect_right(span_starts, p) - 1
+                    if i < 0 or p >= spans[i][1]:
+                        continue
+                    cur, (last, end), hits = i, spans[i], None
+                elif p < last:
+                    continue  # inside the previous match
+                m = match(text, p, end)
+                if m is not None:
+                    if hits is None:
+                        hits = []
+                        out[cur].append((k, hits))
+                    hits.append(m)
+                    last = m.end()
+        return out
+
+
+def _spellings(key: str, *, fold: bool) -> list[str]:
+    """The ASCII spellings of a key that a (case-insensitive) pattern admits."""
+    if not fold:
+        return [key]
+    out = [""]
+    for ch in key:
+        out = [s + c for s in out for c in dict.fromkeys((ch.lower(), ch.upper()))]
+    return out
+
+
+@functools.cache
+def _union(sets: tuple[AnchoredSet, ...]) -> AnchoredSet:
+    return AnchoredSet([a for s in sets for a in s.patterns])
+
+
+def prepare(index: WordIndex, sets: Sequence[AnchoredSet]) -> None:
+    """Find the candidates of several pattern sets in ``index`` at once.
+
+    Why: each look-up pass costs a fixed dozen array operations whatever the
+    number of patterns, so one pass for all the sets of an article is cheaper
+    than one per set; later :meth:`AnchoredSet.starts` calls reuse the result.
+    """
+    todo = tuple(s for s in dict.fromkeys(sets) if s not in index._found)
+    if len(todo) < 2:
+        return
+    found = _union(todo).starts(index)
+    at = 0
+    for s in todo:
+        index._found[s] = found[at : at + len(s.patterns)]
+        at += len(s.patterns)

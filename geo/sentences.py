@@ -70,6 +70,10 @@ _LINE_FINAL = tuple(".!?…:;\"'”’»)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’]*)$")
 _INITIALS = re.compile(r"^(?:[A-Za-z]\.){2,}$")
 _NON_SPACE = re.compile(r"\S")
+_BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t]*\n)")  # a newline that ends a block
+_LINE = re.compile(r"[^\n]+")
+_NEXT_WORD = re.compile(r"[\w'’]+")
+_ALNUM = re.compile(r"[^\W_]")  # str.isalnum() of one character, as a regex class
 _MAX_SENTENCE = 1000
 """Longest sentence emitted, in characters. News sentences stay under ~500;
 longer runs are unpunctuated dumps (a pasted table, a 5 MB line) whose
@@ -83,9 +87,8 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     headlines, captions or one-sentence paragraphs stand alone, while
     hard-wrapped prose lines are joined."""
     spans: list[tuple[int, int]] = []
-    for block in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
-        lines = [(m.start() + block.start(), m.end() + block.start())
-                 for m in re.finditer(r"[^\n]+", block.group())]
+    for block_start, block_end in _blocks(text):
+        lines = [m.span() for m in _LINE.finditer(text, block_start, block_end)]
         lines = [(s, e) for s, e in lines if text[s:e].strip()]
         if not lines:
             continue
@@ -105,6 +108,20 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
             cur_start, cur_end = s, e
         spans.append((cur_start, cur_end))
     return spans
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of ``\\S(?:.|\\n(?![ \\t]*\\n))*`` matches: from a non-blank character to
+    the next newline that starts a blank line. Found from those newlines (one
+    fast literal search) rather than by a regex step per character."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for end in [*(m.start() for m in _BLANK_LINE_AHEAD.finditer(text)), len(text)]:
+        first = _NON_SPACE.search(text, pos, end)
+        if first is not None:
+            out.append((first.start(), end))
+        pos = end
+    return out
 
 
 def _looks_hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
@@ -140,21 +157,21 @@ def _is_boundary(text: str, punct_start: int, after: int, para_end: int) -> bool
     """Decide whether the punctuation run at ``punct_start`` ends a sentence."""
     # Look only at the next non-space run, never slice to the paragraph end:
     # that made a long paragraph quadratic in its number of full stops.
+    if after < para_end and not text[after].isspace():
+        return False  # "3.5", "e.g.x", "U.S.-backed"
     first = _NON_SPACE.search(text, after, para_end)
     if first is None:
         return True
     stripped = text[first.start() : min(para_end, first.start() + 64)]
-    if after < para_end and not text[after].isspace():
-        return False  # "3.5", "e.g.x", "U.S.-backed"
     nxt = stripped[0]
     ch = text[punct_start]
     if ch != ".":
         # ?!… end a sentence unless a lower-case word continues it ("?" he asked).
         return not nxt.islower()
-    m = _WORD_BEFORE.search(text[max(0, punct_start - 30) : punct_start])
+    m = _WORD_BEFORE.search(text, max(0, punct_start - 30), punct_start)
     word = m.group(1) if m else ""
     low = word.lower().rstrip(".")
-    next_word = re.match(r"[\w'’]+", stripped)
+    next_word = _NEXT_WORD.match(stripped)
     nw = next_word.group(0).lower() if next_word else ""
     if nxt.islower():
         return False
@@ -196,19 +213,20 @@ def _cut(text: str, start: int) -> int:
 
 
 def _emit(text: str, start: int, end: int, paragraph: int, out: list[Sentence]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end <= start:
+    chunk = text[start:end]
+    stripped = chunk.strip()  # str.strip() drops exactly the str.isspace() characters
+    if not stripped:
         return
+    start += len(chunk) - len(chunk.lstrip())
+    end = start + len(stripped)
+    chunk = stripped
     while end - start > _MAX_SENTENCE:
         cut = _cut(text, start)
         _emit(text, start, cut, paragraph, out)
         start = cut
         while start < end and text[start].isspace():
             start += 1
-    chunk = text[start:end]
-    if not any(ch.isalnum() for ch in chunk):
+        chunk = text[start:end]
+    if _ALNUM.search(chunk) is None:
         return
     out.append(Sentence(chunk, start, end, len(out), paragraph))
