@@ -1304,6 +1304,8 @@ def _shortlist(c: _Cand, focus: dict[str, float], g: gz.Gazetteer) -> Sequence[i
 
 
 _PENALTY = {"initial": 0.9, "headline": 0.9, "caps": 0.85}
+# Reasons kept across articles (each a few hundred bytes).
+_REASON_MEMO_MAX = 1 << 14
 
 
 class _Scored:
@@ -1344,26 +1346,46 @@ class _Scored:
         if self._text is not None:
             return self._text
         best_i = self.best_i
+        share = self.share
+        qual = self.qual
+        qualified = self.qualified and qual is not None
+        scored = self.scored
+        rivals = tuple([o[3] for o in scored[1:6]])
+        # Everything the text reads: the same outcome recurs across articles
+        # (a town beating the same rivals), so its text is written once.
+        memo_key = (
+            best_i,
+            share,
+            qual if qualified else None,
+            self.d if self.bonus else None,
+            self.n_idxs,
+            rivals,
+        )
+        memo = g.reason_memo
+        found: tuple[str, tuple[str, ...]] | None = memo.get(memo_key)
+        if found is not None:
+            self._text = found
+            return found
         # Concatenation, not a list joined at the end: the same text, written
         # for every name a mention keeps (thousands per megabyte).
         why = _record_text(g, best_i)
-        share = self.share
         if share > 0:
             why += f"; {g.country_of(best_i)} has {share:.0%} of the text's country evidence"
-        qual = self.qual
-        if self.qualified and qual is not None:
+        if qualified and qual is not None:
             why += f"; qualified by its {'region' if qual[1] else 'country'} ({qual[0]})"
         if self.bonus:
             why += f"; {self.d:.0f} km from another place in the text"
-        scored = self.scored
         if len(scored) > 1:
-            names = ", ".join([_rival_text(g, o[3]) for o in scored[1:3]])
+            names = ", ".join([_rival_text(g, i) for i in rivals[:2]])
             why += f"; beat {self.n_idxs - 1} other candidate(s): {names}"
             ids = g.place_ids
-            self._text = (why, tuple([ids[o[3]] for o in scored[1:6]]))
+            found = (why, tuple([ids[i] for i in rivals]))
         else:
-            self._text = (why + "; only candidate", ())
-        return self._text
+            found = (why + "; only candidate", ())
+        if len(memo) >= _REASON_MEMO_MAX:
+            memo.clear()
+        memo[memo_key] = self._text = found
+        return found
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -1506,6 +1528,8 @@ def _nearest_km(lon: float, lat: float, key: str, trig: _AnchorTrig) -> float:
     return min([6371.0 * 2 * math.asin(min(1.0, math.sqrt(a))) for a in near])
 
 
+# Outcomes of one-record names kept across articles (each well under a kilobyte).
+_SINGLE_MEMO_MAX = 1 << 15
 _KIND_COUNTRY = gz.KINDS.index("country")
 _KIND_REGION = gz.KINDS.index("region")
 
@@ -1530,8 +1554,19 @@ def _score_candidates(
         i = idxs[0]
         iso = countries[i]
         share = focus.get(iso, 0.0) / total_votes
-        qualified = qual is not None and iso == qual[0] and qual[1] in ("", admin1[i])
-        return _Scored([(0.0, 0, 0, i, share, qualified, 0.0, 0.0)], qual, idxs, g)
+        # The outcome is a function of these three alone, and the same ones
+        # recur across articles (a country with half the text's evidence): one
+        # outcome serves them all, its reason and rounded scores written once.
+        memo = g.single_outcomes
+        memo_key = (i, share, qual)
+        found: _Scored | None = memo.get(memo_key)
+        if found is None:
+            qualified = qual is not None and iso == qual[0] and qual[1] in ("", admin1[i])
+            found = _Scored([(0.0, 0, 0, i, share, qualified, 0.0, 0.0)], qual, (i,), g)
+            if len(memo) >= _SINGLE_MEMO_MAX:
+                memo.clear()
+            memo[memo_key] = found
+        return found
     priors = g.priors
     # Sorted by score, then population (both descending), then shortlist order:
     # the order of a stable sort on (-score, -population).
@@ -1623,6 +1658,9 @@ def _rescore_near(
     cols = g.columns
     kinds, lons, lats = cols.kind, cols.lon, cols.lat
     key = c.key
+    # _beyond_reach's first two tests, inlined: they settle most records, and
+    # the call would cost more than the tests.
+    lat_lo, lat_hi, lon_lo, lon_hi = reach.lat_lo, reach.lat_hi, reach.lon_lo, reach.lon_hi
     scored: list[tuple[float, int, int, int, float, bool, float, float]] = []
     for entry in first.scored:
         i = entry[3]
@@ -1631,7 +1669,11 @@ def _rescore_near(
             scored.append(entry)  # no distance term: d and bonus stay 0
             continue
         lon, lat = lons[i], lats[i]
-        if _beyond_reach(lon, lat, reach):
+        if (
+            lat < lat_lo
+            or lat > lat_hi
+            or (not lon_lo <= lon <= lon_hi and _beyond_reach(lon, lat, reach))
+        ):
             scored.append((*entry[:6], math.inf, 0.0))
             continue
         d = _nearest_km(lon, lat, key, trig)
@@ -1721,8 +1763,7 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
             reason, alternatives = scored._text or scored.explain(g)
             if c.notes:
                 reason = "; ".join([reason, *c.notes])
-        # ``surface`` is ``text[c.start:c.end]``. Positional arguments: a third
-        # faster than keywords, for tens of thousands of mentions per megabyte.
+        # ``surface`` is ``text[c.start:c.end]``.
         append(Mention(c.surface, c.start, c.end, place, c.score, reason, alternatives))
     return out
 

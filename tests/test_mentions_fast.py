@@ -4,6 +4,7 @@ ones, so ``find_mentions`` keeps its exact output."""
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import re
@@ -199,7 +200,7 @@ def test_mentions_do_not_depend_on_the_memos(text: str) -> None:
     warm = M.find_mentions(text)
     g = gz.load()
     memos = (g.key_facts, g.upper_names, g.place_words, g.key_votes, g.priors, g.ranked,
-             g.run_memo)
+             g.run_memo, g.single_outcomes, g.reason_memo)
     for memo in memos:
         memo.clear()
     M._record_text.cache_clear()
@@ -238,6 +239,8 @@ def test_memos_that_overflow_mid_text_change_nothing(monkeypatch: pytest.MonkeyP
     text = "\n".join(TEXTS)
     want = M.find_mentions(text)
     monkeypatch.setattr(M, "_MEMO_MAX", 3)
+    monkeypatch.setattr(M, "_SINGLE_MEMO_MAX", 3)
+    monkeypatch.setattr(M, "_REASON_MEMO_MAX", 3)
     monkeypatch.setattr(gz.Gazetteer, "_HITS_MEMO_MAX", 3)
     got = M.find_mentions(text)
     assert got == want
@@ -560,3 +563,87 @@ def test_round3_is_round(values: list[float]) -> None:
     for v in values + values:  # the second time from the memo
         got, want = M._round3(v), round(v, 3)
         assert got == want and math.copysign(1.0, got) == math.copysign(1.0, want)
+
+
+def test_one_record_outcomes_shared_across_texts_match_fresh_ones() -> None:
+    """A one-record name's outcome, memoised across articles by (record, share,
+    qualifier), equals one scored afresh for this text: place, margin, every
+    scored entry and the reason."""
+    g = gz.load()
+    g.single_outcomes.clear()
+    for text in TEXTS:  # fill the memo from every text first
+        M.find_mentions(text)
+    compared = 0
+    for text in TEXTS:
+        folded, cands, focus, g = _resolved(text)
+        total = sum(focus.values()) or 1.0
+        for c in cands:
+            if len(c.idxs) != 1:
+                continue
+            qual = M._qualifier(folded, c.end, g)
+            shared = M._score_candidates(c, qual, focus, total, [], g)
+            i = c.idxs[0]
+            iso = g.country_of(i)
+            qualified = qual is not None and iso == qual[0] and qual[1] in ("", g.admin1_of(i))
+            share = focus.get(iso, 0.0) / total
+            plain = M._Scored([(0.0, 0, 0, i, share, qualified, 0.0, 0.0)], qual, c.idxs, g)
+            assert shared.scored == plain.scored
+            assert (shared.place, shared.margin, shared.n_idxs, shared.qual) == (
+                plain.place, plain.margin, plain.n_idxs, plain.qual
+            )
+            assert shared.explain(g) == plain.explain(g)
+            compared += 1
+    assert compared > 20
+    assert len(g.single_outcomes) < compared  # outcomes were shared
+
+
+def test_index_of_matches_a_map_of_every_id() -> None:
+    """Country and curated ids are mapped apart from GeoNames ids: every id
+    still maps to the record a map of all ids gives, unknown ids to None."""
+    g = gz.load()
+    ids = g.place_ids
+    plain = {pid: i for i, pid in enumerate(ids)}
+    fresh = gz.Gazetteer.__new__(gz.Gazetteer)
+    fresh.__dict__.update(g.__dict__)
+    fresh._by_id = None
+    fresh._by_other_id = None
+    others = [pid for pid in ids if not pid.startswith("gn:")]
+    assert others  # countries and curated records
+    for pid in others:
+        assert fresh.index_of(pid) == plain[pid]
+    assert fresh._by_id is None  # no GeoNames id asked for yet: not mapped
+    for pid in random.Random(5).sample(ids, 500):
+        assert fresh.index_of(pid) == plain[pid]
+    for pid in ("ne:ZZ", "cur:nowhere", "gn:-1", "", "x"):
+        assert fresh.index_of(pid) is None
+
+
+def test_reasons_shared_across_texts_match_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reason taken from the cross-article memo equals the one written afresh
+    for the same outcome with an empty memo."""
+    g = gz.load()
+    for text in TEXTS:  # fill the memo from every text first
+        M.find_mentions(text)
+    compared = 0
+    for text in TEXTS:
+        folded, cands, focus, g = _resolved(text)
+        M._resolve(folded, cands, focus, [], g)
+        outcomes = {id(c.scored): c.scored for c in cands if c.scored is not None}
+        warm = {k: s.explain(g) for k, s in outcomes.items()}
+        monkeypatch.setattr(g, "reason_memo", {})
+        for k, s in outcomes.items():
+            fresh = M._Scored(s.scored, s.qual, s.idxs, g)
+            assert fresh.explain(g) == warm[k]
+            compared += 1
+        monkeypatch.undo()
+    assert compared > 20
+
+
+def test_index_columns_are_left_out_of_the_garbage_collector() -> None:
+    """The quarter-million-record columns are tuples of numbers and strings,
+    which the collector stops tracking: a full collection does not read them."""
+    g = gz.load()
+    gc.collect()
+    for column in (*g.columns, g.place_ids):
+        assert isinstance(column, tuple)
+        assert not gc.is_tracked(column)
