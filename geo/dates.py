@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from geo.models import DateMention, TimePrecision
-from geo.scan import Anchored, AnchoredSet, WordIndex
+from geo.scan import Anchored, AnchoredSet, LiteralCue, WordIndex, lowered
 
 __all__ = ["date_anchors", "find_dates"]
 
@@ -624,6 +624,17 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
 )
 
 
+# Patterns that open with common words ("a", "the", "last") but whose every match
+# holds a word that is rare in news text ("ago", "weekend"): tried only near it.
+_CUED = (_WEEKEND_RE, _AGO_RE)
+
+
+@functools.cache
+def _cues() -> tuple[LiteralCue | None, ...]:
+    """Per rule, its :class:`~geo.scan.LiteralCue` if it is one of ``_CUED``."""
+    return tuple(LiteralCue.of(pattern) if pattern in _CUED else None for pattern, _ in _RULES)
+
+
 @functools.cache
 def date_anchors() -> AnchoredSet:
     """The rule patterns with their word-start tables (see :mod:`geo.scan`): every
@@ -688,9 +699,17 @@ def find_dates(
     if index is None or index.text != text:
         index = WordIndex(text)
     anchored = date_anchors()
-    for rank, (pattern, starts) in enumerate(zip(anchored.patterns, anchored.starts(index),
-                                                 strict=True)):
+    low: str | None = None  # lowered(text), once a cued pattern asks
+    low_done = False
+    for rank, (pattern, starts, cue) in enumerate(zip(anchored.patterns, anchored.starts(index),
+                                                      _cues(), strict=True)):
+        if starts == []:
+            continue  # no word where it could start
         resolve = _RULES[rank][1]
+        if cue is not None and starts is not None:
+            if not low_done:
+                low, low_done = lowered(text), True
+            starts = cue.keep(text, low, starts)
         for m in pattern.finditer(index, starts=starts):
             try:
                 cand = resolve(m, published)

@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Anchored", "AnchoredSet", "WordIndex", "prepare"]
+__all__ = ["Anchored", "AnchoredSet", "LiteralCue", "WordIndex", "lowered", "prepare", "within"]
 
 _DEPTH = 3
 _MAX_KEYS = 20_000
@@ -78,9 +78,11 @@ class WordIndex:
         self._twin = False  # True: codes are those of a folded copy (see for_original)
         chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         codes = _char_codes(chars, text)
-        word = (codes != 0).view(np.int8)
-        edges = np.diff(word, prepend=np.int8(0), append=np.int8(0))
-        starts = np.flatnonzero(edges == 1)
+        word = codes != 0
+        before = np.empty_like(word)  # is the previous character a word character?
+        before[:1] = False
+        before[1:] = word[:-1]
+        starts = np.flatnonzero(word > before)
         self.starts: npt.NDArray[np.intp] = starts
         # First three characters; a position past the word reads the non-word
         # character (code 0) that ends it, except the third after a one-letter word.
@@ -355,8 +357,9 @@ class Anchored:
             return
         match = self.pattern.match
         last = start
-        for i in range(bisect.bisect_left(positions, start), len(positions)):
-            p = positions[i]
+        if start > 0:
+            positions = positions[bisect.bisect_left(positions, start) :]
+        for p in positions:
             if p >= stop:
                 break
             if p < last:
@@ -365,6 +368,132 @@ class Anchored:
             if m is not None:
                 yield m
                 last = m.end()
+
+
+_MAX_NEEDS = 64  # most literals a cue searches for at once
+
+
+def _needs_seq(items: Any) -> frozenset[str] | None:
+    """Literals one of which every match of the parsed sequence ``items`` contains
+    (the most selective choice found), or None if none is known."""
+    found: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        if op is _C.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            found.append(frozenset({run}))
+            run = ""
+        sub = _needs_item(op, av)
+        if sub is not None:
+            found.append(sub)
+    if run:
+        found.append(frozenset({run}))
+    if not found:
+        return None
+    return max(found, key=lambda lits: (min(map(len, lits)), -len(lits)))
+
+
+def _needs_item(op: Any, av: Any) -> frozenset[str] | None:
+    if op is _C.SUBPATTERN:
+        return None if av[1] or av[2] else _needs_seq(av[3])
+    if op is _C.ATOMIC_GROUP:
+        return _needs_seq(av)
+    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT):
+        return _needs_seq(av[2]) if av[0] >= 1 else None
+    if op is _C.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            lits = _needs_seq(alt)
+            if lits is None:
+                return None
+            out |= lits
+        return frozenset(out) if len(out) <= _MAX_NEEDS else None
+    return None  # zero width, character classes, anything else: nothing known
+
+
+class LiteralCue:
+    """Rules out starts of a pattern whose matches all contain one of a few literals.
+
+    Why: some date patterns open with common words ("a", "the", "last") but
+    every match holds a rarer word further on ("ago", "weekend"); a few
+    substring searches per text rule out most starts. Exact: a start is kept
+    unless no occurrence of the literals can lie within the longest match from
+    there. Case-insensitive patterns search a lower-cased copy (see
+    :func:`lowered`), so every occurrence the pattern could match is found.
+    """
+
+    __slots__ = ("fold", "literals", "width")
+
+    def __init__(self, literals: tuple[str, ...], width: int, *, fold: bool) -> None:
+        self.literals = literals
+        self.width = width
+        self.fold = fold
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str], *, min_len: int = 3) -> LiteralCue | None:
+        """The cue of ``pattern``, or None if no ASCII literals of ``min_len``
+        characters or more are known to be in every match."""
+        if pattern.flags & (re.ASCII | re.LOCALE):
+            return None
+        try:
+            parsed = _sre.parse(pattern.pattern, pattern.flags)
+            lits = _needs_seq(parsed.data)
+            width = parsed.getwidth()[1]
+        except (RecursionError, re.error):
+            return None
+        if not lits or min(map(len, lits)) < min_len or not all(w.isascii() for w in lits):
+            return None
+        fold = bool(pattern.flags & re.IGNORECASE)
+        found = {w.lower() for w in lits} if fold else set(lits)
+        return cls(tuple(sorted(found)), width, fold=fold)
+
+    def keep(self, text: str, low: str | None, starts: list[int]) -> list[int]:
+        """The sorted ``starts`` of ``text`` from which a match can reach an
+        occurrence; ``low`` is ``lowered(text)``. Case-insensitive cues keep all
+        starts when ``low`` is None."""
+        if not starts:
+            return starts
+        haystack = text
+        if self.fold:
+            if low is None:
+                return starts
+            haystack = low
+        spans: list[tuple[int, int]] = []
+        for lit in self.literals:
+            at = haystack.find(lit, starts[0])
+            while at >= 0:
+                spans.append((at - self.width, at))
+                at = haystack.find(lit, at + 1)
+        return within(starts, spans)
+
+
+def within(starts: list[int], spans: list[tuple[int, int]]) -> list[int]:
+    """The sorted ``starts`` inside any of the inclusive ``spans`` (each start once)."""
+    out: list[int] = []
+    reach = -1
+    for lo, hi in sorted(spans):
+        if hi <= reach:
+            continue
+        lo = max(lo, reach + 1)
+        out += starts[bisect.bisect_left(starts, lo) : bisect.bisect_right(starts, hi)]
+        reach = hi
+    return out
+
+
+def lowered(text: str) -> str | None:
+    """``text.lower()`` if it finds every place where a case-insensitive pattern can
+    match an ASCII literal, at the same offsets; else None.
+
+    Only the characters that case-insensitive matching equates with an ASCII
+    letter without lower-casing to it (see ``_ASCII_TWINS``) break this, and a
+    lower-casing that changes the length (U+0130 is one of those twins).
+    """
+    if not text.isascii() and any(ch in text for ch in _ASCII_TWINS):
+        return None
+    low = text.lower()
+    return low if len(low) == len(text) else None
 
 
 class _Tables(NamedTuple):
@@ -456,13 +585,17 @@ class AnchoredSet:
             rows = np.unpackbits(
                 bits[hit].view(np.uint8).reshape(len(hit), 8), axis=1, bitorder="little"
             )
-            pattern_of, word_of = np.divmod(np.flatnonzero(rows.T), max(len(hit), 1))
+            # The unpacked bits are 0 or 1, so a bool view is exact; numpy finds
+            # the set entries of a bool array several times faster than of uint8.
+            pattern_of, word_of = np.divmod(
+                np.flatnonzero(rows.T.view(np.bool_)), max(len(hit), 1)
+            )
             positions = index.starts[hit[word_of]].tolist()
             bounds = np.searchsorted(pattern_of, np.arange(t.size + 1)).tolist()
-            out.extend(
+            out += [
                 None if a.keys is None else positions[bounds[k] : bounds[k + 1]]
                 for k, a in enumerate(block)
-            )
+            ]
         return out
 
     def span_matches(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 from dataclasses import dataclass
 
 __all__ = ["Sentence", "split_sentences"]
@@ -67,7 +68,8 @@ _STARTERS = frozenset(
 _END_PUNCT = re.compile(r"[.!?…]+[\"'”’»)\]]*")
 _OPENERS = "\"'“‘«([—–-"
 _LINE_FINAL = tuple(".!?…:;\"'”’»)")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’]*)$")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’]*)$")  # the rule; see _word_before
+_WORD_BEFORE_CHARS = string.ascii_letters + ".'’"
 _INITIALS = re.compile(r"^(?:[A-Za-z]\.){2,}$")
 _NON_SPACE = re.compile(r"\S")
 _BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t]*\n)")  # a newline that ends a block
@@ -88,6 +90,10 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     hard-wrapped prose lines are joined."""
     spans: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text):
+        if text.find("\n", block_start, block_end) < 0:
+            # One line (most news paragraphs), which starts with a non-blank: itself.
+            spans.append((block_start, block_end))
+            continue
         lines = [m.span() for m in _LINE.finditer(text, block_start, block_end)]
         lines = [(s, e) for s, e in lines if text[s:e].strip()]
         if not lines:
@@ -162,29 +168,42 @@ def _is_boundary(text: str, punct_start: int, after: int, para_end: int) -> bool
     first = _NON_SPACE.search(text, after, para_end)
     if first is None:
         return True
-    stripped = text[first.start() : min(para_end, first.start() + 64)]
-    nxt = stripped[0]
+    at = first.start()
+    nxt = text[at]
     ch = text[punct_start]
     if ch != ".":
         # ?!… end a sentence unless a lower-case word continues it ("?" he asked).
         return not nxt.islower()
-    m = _WORD_BEFORE.search(text, max(0, punct_start - 30), punct_start)
-    word = m.group(1) if m else ""
-    low = word.lower().rstrip(".")
-    next_word = _NEXT_WORD.match(stripped)
-    nw = next_word.group(0).lower() if next_word else ""
     if nxt.islower():
         return False
+    word = _word_before(text, punct_start)
+    low = word.lower().rstrip(".")
     if low in _NEVER_END:
         return False
     if low in _MONTH_ABBR and (nxt.isdigit()):
         return False
     if len(word) == 1 and word.isupper():  # initial: "John F. Kennedy"
         return False
-    if _INITIALS.match(word + ".") or (low in _ABBREVIATIONS):
+    # Initials need a full stop inside the word too ("U.S" + ".").
+    if ("." in word and _INITIALS.match(word + ".")) or (low in _ABBREVIATIONS):
         # "U.S. officials" continues, "the U.S. The move" ends.
+        next_word = _NEXT_WORD.match(text, at, min(para_end, at + 64))
+        nw = next_word.group(0).lower() if next_word else ""
         return nw in _STARTERS
     return nxt.isupper() or nxt.isdigit() or nxt in _OPENERS or not nxt.isalnum()
+
+
+def _word_before(text: str, end: int) -> str:
+    """What ``_WORD_BEFORE.search(text, max(0, end - 30), end)`` captures ("" if
+    nothing): the letters, full stops and apostrophes running up to ``end`` (or
+    to a newline right before it, where ``$`` also matches), from the first
+    letter. Two C-level strips instead of a regex tried at every position."""
+    start = max(0, end - 30)
+    if end > start and text[end - 1] == "\n":
+        end -= 1
+    window = text[start:end]
+    run = window[len(window.rstrip(_WORD_BEFORE_CHARS)) :]
+    return run.lstrip(".'’")
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -14,12 +14,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from geo import dates, events, sentences
 from geo import gazetteer as gz
-from geo.scan import Anchored, AnchoredSet, WordIndex, prepare
+from geo.scan import Anchored, AnchoredSet, LiteralCue, WordIndex, lowered, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))] + [
@@ -241,3 +241,164 @@ def test_more_than_64_patterns_use_several_blocks() -> None:
     got = many.starts(WordIndex(text))
     assert got == [_reference_starts(a, text) for a in many.patterns]
     assert all(g for g in got)
+
+
+# --- Round 2: factored alternations, literal cues, the word before a full stop.
+
+def _plain_alt(words: list[str]) -> str:
+    return "|".join(events._literal(w) for w in words)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["Ni", "Nig", "Niger", "Nigeria", "N", "-x", "a-b", "ab", "a b",
+                                 "", "'s", "A", "ab-c"]), min_size=1, max_size=8),
+       st.text(alphabet="NigeraAbcs-' x\n", max_size=30))
+@example(["", "A"], "A")
+@example(["-x", "x", " x"], " x-x")
+@example(["Niger", "Nigeria", "N"], "Nigeria")
+@example(["a", "-x", "ab"], "ab")
+def test_factored_alternation_matches_like_the_plain_one(words: list[str], text: str) -> None:
+    # Branches that share a lead keep their order, and an optional-blank or empty
+    # branch is never moved past another: the same match at every position.
+    plain = re.compile(rf"(?P<w>{_plain_alt(words)})(?P<rest>.?)")
+    factored = re.compile(rf"(?P<w>{events._word_alt(words)})(?P<rest>.?)")
+    for i in range(len(text) + 1):
+        a, b = plain.match(text, i), factored.match(text, i)
+        assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict()))
+
+
+def test_actor_patterns_with_factored_word_lists_equal_plain_ones() -> None:
+    # The group and title patterns rebuilt with plain alternations find the same matches.
+    lists = [list(events._country_words()), sorted(RULES.titles, key=len, reverse=True)]
+    texts = [
+        *(gz.fold(t) for t in TEXTS), " ".join(WORDS),
+        "Nigerian police, Niger army, Guinea-Bissau troops; Guinea Bissau's army units",
+    ]
+    before, after = events._title_regexes(RULES.path)
+    for factored in (events._group_regex(RULES.path), before, after):
+        source = factored.pattern
+        for words in lists:
+            source = source.replace(events._word_alt(words), _plain_alt(words))
+        plain = re.compile(source)
+        assert plain.pattern != factored.pattern
+        for text in texts:
+            assert [(m.span(), m.groupdict()) for m in plain.finditer(text)] == [
+                (m.span(), m.groupdict()) for m in factored.finditer(text)
+            ]
+
+
+def _cued_matches(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    cue = LiteralCue.of(pattern)
+    assert cue is not None
+    starts = [m.start() for m in _HEAD.finditer(text)]
+    kept = cue.keep(text, lowered(text), starts)
+    index = WordIndex(text)
+    return [m.span() for m in Anchored(pattern).finditer(index, starts=kept)]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([*WORDS, "AGO", "aGo", "agoago", "weekEND", "a", "few", "3"]),
+                max_size=30).map(" ".join) | text_st)
+def test_literal_cues_keep_every_match_of_the_cued_date_patterns(text: str) -> None:
+    for pattern in dates._CUED:
+        want = [m.span() for m in pattern.finditer(text)]
+        assert _cued_matches(pattern, text) == want
+
+
+def test_literal_cue_finds_occurrences_inside_others_and_refuses_twins() -> None:
+    overlapping = re.compile(r"(?<!\w)x{1,9}\s(?:abab)", re.IGNORECASE)
+    text = "xx ababab xxx abab"
+    assert _cued_matches(overlapping, text) == [m.span() for m in overlapping.finditer(text)]
+    assert lowered("Kelvin \u212a") is None and lowered("ſunday") is None
+    assert lowered("Éclair ABC") == "éclair abc"
+    assert LiteralCue.of(re.compile(r"(?<!\w)\d+ (?:a|b)")) is None  # too short to help
+
+
+@SETTINGS
+@given(st.text(alphabet="aZ.'’\n x-1", max_size=45), st.integers(0, 45))
+def test_word_before_a_full_stop_equals_the_regex(text: str, end: int) -> None:
+    end = min(end, len(text))
+    m = sentences._WORD_BEFORE.search(text, max(0, end - 30), end)
+    assert sentences._word_before(text, end) == (m.group(1) if m else "")
+
+
+def test_word_before_a_newline_keeps_the_30_character_window() -> None:
+    text = "x" + "a" * 40 + "\n."
+    end = len(text) - 1
+    m = sentences._WORD_BEFORE.search(text, end - 30, end)
+    assert m is not None and sentences._word_before(text, end) == m.group(1)
+
+
+def _reference_paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """_paragraph_spans as first written: every block split into its lines."""
+    spans: list[tuple[int, int]] = []
+    for block_start, block_end in sentences._blocks(text):
+        lines = [m.span() for m in re.compile(r"[^\n]+").finditer(text, block_start, block_end)]
+        lines = [(s, e) for s, e in lines if text[s:e].strip()]
+        if not lines:
+            continue
+        wrapped = sentences._looks_hard_wrapped(text, lines)
+        cur_start, cur_end = lines[0]
+        for s, e in lines[1:]:
+            prev = text[cur_start:cur_end].rstrip()
+            nxt = text[s:e].lstrip()
+            if wrapped and sentences._continues(prev, nxt):
+                cur_end = e
+                continue
+            if not wrapped and prev and nxt and (nxt[0].islower() or prev.endswith((",", "-")))\
+                    and not prev.endswith(sentences._LINE_FINAL):
+                cur_end = e
+                continue
+            spans.append((cur_start, cur_end))
+            cur_start, cur_end = s, e
+        spans.append((cur_start, cur_end))
+    return spans
+
+
+def _reference_is_boundary(text: str, punct_start: int, after: int, para_end: int) -> bool:
+    """_is_boundary as first written: the word before by regex, the next word always."""
+    if after < para_end and not text[after].isspace():
+        return False
+    first = re.compile(r"\S").search(text, after, para_end)
+    if first is None:
+        return True
+    stripped = text[first.start() : min(para_end, first.start() + 64)]
+    nxt = stripped[0]
+    if text[punct_start] != ".":
+        return not nxt.islower()
+    m = sentences._WORD_BEFORE.search(text, max(0, punct_start - 30), punct_start)
+    word = m.group(1) if m else ""
+    low = word.lower().rstrip(".")
+    next_word = sentences._NEXT_WORD.match(stripped)
+    nw = next_word.group(0).lower() if next_word else ""
+    if nxt.islower() or low in sentences._NEVER_END:
+        return False
+    if low in sentences._MONTH_ABBR and nxt.isdigit():
+        return False
+    if len(word) == 1 and word.isupper():
+        return False
+    if sentences._INITIALS.match(word + ".") or low in sentences._ABBREVIATIONS:
+        return nw in sentences._STARTERS
+    return nxt.isupper() or nxt.isdigit() or nxt in sentences._OPENERS or not nxt.isalnum()
+
+
+_SENTENCE_WORDS = [
+    "U.S.", "U.S", "Mr.", "Sept.", "Sept", "3", "The", "the", "he", "A.", "J.", "Kennedy.",
+    "said.", "said?", "“quoted.”", "e.g.x", "3.5", "\n", "\n\n", " \n ", "x-", "lower", "Upper",
+    "gov't.", "’s.", "a.b.", "…", "!", ",", "  ", "\t",
+]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(_SENTENCE_WORDS), max_size=40).map(" ".join) | text_st)
+def test_sentence_splitting_equals_the_first_written_rules(text: str) -> None:
+    assert sentences._paragraph_spans(text) == _reference_paragraph_spans(text)
+    for p_start, p_end in sentences._paragraph_spans(text):
+        for m in sentences._END_PUNCT.finditer(text, p_start, p_end):
+            want = _reference_is_boundary(text, m.start(), m.end(), p_end)
+            assert sentences._is_boundary(text, m.start(), m.end(), p_end) == want
+
+
+def test_sentence_splitting_of_real_texts_equals_the_first_written_rules() -> None:
+    for text in TEXTS:
+        test_sentence_splitting_equals_the_first_written_rules.hypothesis.inner_test(text)  # type: ignore[attr-defined]
