@@ -278,11 +278,6 @@ def _segment_style(seg: str) -> str:
     return _line_style_words(seg)
 
 
-def _line_style_of(text: str, s: int, e: int) -> str:
-    """The style of one line (see :class:`_LineStyles`, which serves a whole text)."""
-    return _LineStyles(text).style(s, e)
-
-
 def _line_style_words(seg: str) -> str:
     words = _WORD.findall(seg)
     if len(words) < 3:
@@ -671,11 +666,6 @@ def _curated_phrases(text: str, lower: str, g: gz.Gazetteer) -> list[_Cand]:
 def _curated_records(g: gz.Gazetteer, key: str) -> tuple[int, ...]:
     """The curated records named ``key`` (memoised: the same phrases recur)."""
     return tuple(i for i in g.lookup(key) if g.place_id(i).startswith("cur:"))
-
-
-def _border_re() -> re.Pattern[str]:
-    words = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in _rules().border_words)
-    return re.compile(rf"(?:{words})", re.IGNORECASE)
 
 
 @functools.cache
@@ -1699,10 +1689,6 @@ def _anchors(cands: Sequence[_Cand]) -> list[tuple[str, float, float]]:
 
 # ---------------------------------------------------------------------------
 # Public API
-
-
-def _overlaps(a: _Cand, b: _Cand) -> bool:
-    return a.start < b.end and b.start < a.end
 
 
 _START = operator.attrgetter("start")

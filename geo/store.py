@@ -458,7 +458,7 @@ def _mentions_frame(mentions: MentionColumns) -> gpd.GeoDataFrame:
     # shapely Point plus checks per row took most of the write.
     lonlat = np.column_stack(
         (np.asarray(mentions.lon, dtype=np.float64), np.asarray(mentions.lat, dtype=np.float64))
-    ).reshape(-1, 2)
+    )
     data: dict[str, Any] = {
         "article_id": pd.Series(mentions.article_id, dtype=object),
         "start": np.asarray(mentions.start, dtype=np.int64),

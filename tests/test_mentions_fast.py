@@ -117,10 +117,11 @@ def _check_text(text: str) -> None:
     ]
     for start in range(len(folded) + 1):
         assert M._prev_word(folded, start) == _reference_prev_word(folded, start)
+    styles = M._LineStyles(text)
     for s in range(0, len(text), 7):
         for e in (s, min(len(text), s + 30), len(text)):
             seg = text[s : min(e, s + 400)]
-            assert M._line_style_of(text, s, e) == M._line_style_words(seg)
+            assert styles.style(s, e) == M._line_style_words(seg)
     hot = [m.start() for m in M._HOT_WORDS.finditer(lower)]
     assert M._hot_starts(lower) == hot
     for start in range(0, len(lower), 3):
