@@ -24,15 +24,19 @@ from __future__ import annotations
 import bisect
 import codecs
 import functools
+import hashlib
 import math
 import operator
+import os
 import re
 import tomllib
+import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple, cast
 
 from geo import gazetteer as gz
 from geo.models import Mention, Place
@@ -1356,26 +1360,46 @@ class _Scored:
         if found is not None:
             self._text = found
             return found
-        # Concatenation, not a list joined at the end: the same text, written
-        # for every name a mention keeps (thousands per megabyte).
-        why = _record_text(g, best_i)
-        if share > 0:
-            why += f"; {g.country_of(best_i)} has {share:.0%} of the text's country evidence"
-        if qualified and qual is not None:
-            why += f"; qualified by its {'region' if qual[1] else 'country'} ({qual[0]})"
-        if self.bonus:
-            why += f"; {self.d:.0f} km from another place in the text"
-        if len(scored) > 1:
-            names = ", ".join([_rival_text(g, i) for i in rivals[:2]])
-            why += f"; beat {self.n_idxs - 1} other candidate(s): {names}"
-            ids = g.place_ids
-            found = (why, tuple([ids[i] for i in rivals]))
-        else:
-            found = (why + "; only candidate", ())
+        found = _reason_text(
+            g, best_i, share, qual, qualified, self.d, self.bonus, self.n_idxs, rivals,
+            several=len(scored) > 1,
+        )
         if len(memo) >= _REASON_MEMO_MAX:
             memo.clear()
         memo[memo_key] = self._text = found
         return found
+
+
+def _reason_text(
+    g: gz.Gazetteer,
+    best_i: int,
+    share: float,
+    qual: tuple[str, str] | None,
+    qualified: bool,
+    d: float,
+    bonus: float,
+    n_idxs: int,
+    rivals: tuple[int, ...],
+    *,
+    several: bool,
+) -> tuple[str, tuple[str, ...]]:
+    """(reason, alternative place ids) of one scoring outcome; shared with the
+    compiled geoparser (geo/_cmentions.pyx), which looks up the memo itself."""
+    # Concatenation, not a list joined at the end: the same text, written
+    # for every name a mention keeps (thousands per megabyte).
+    why = _record_text(g, best_i)
+    if share > 0:
+        why += f"; {g.country_of(best_i)} has {share:.0%} of the text's country evidence"
+    if qualified and qual is not None:
+        why += f"; qualified by its {'region' if qual[1] else 'country'} ({qual[0]})"
+    if bonus:
+        why += f"; {d:.0f} km from another place in the text"
+    if several:
+        names = ", ".join([_rival_text(g, i) for i in rivals[:2]])
+        why += f"; beat {n_idxs - 1} other candidate(s): {names}"
+        ids = g.place_ids
+        return why, tuple([ids[i] for i in rivals])
+    return why + "; only candidate", ()
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -1699,8 +1723,15 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
     """Every place mention of ``text`` with its exact span, resolved and scored.
 
     ``published`` is accepted for symmetry with the rest of the pipeline; place
-    resolution does not depend on it.
+    resolution does not depend on it. Runs the compiled geoparser
+    (geo/_cmentions.pyx) when it is built and current, else
+    :func:`find_mentions_py`; both give the same mentions.
     """
+    return (_implementation or _choose_implementation())(text, published=published)
+
+
+def find_mentions_py(text: str, *, published: date | None = None) -> list[Mention]:
+    """The geoparser in Python: the specification the compiled one follows."""
     del published
     if not text:
         return []
@@ -1752,6 +1783,48 @@ def find_mentions(text: str, *, published: date | None = None) -> list[Mention]:
         # ``surface`` is ``text[c.start:c.end]``.
         append(Mention(c.surface, c.start, c.end, place, c.score, reason, alternatives))
     return out
+
+
+def _load_compiled() -> Callable[..., list[Mention]] | None:
+    """The compiled ``find_mentions``, or None (with a warning saying why) if it
+    is not built, is older than its source, or ``GEO_PURE_PYTHON`` is set."""
+    if os.environ.get("GEO_PURE_PYTHON"):
+        return None
+    try:
+        from geo import _cmentions  # type: ignore[attr-defined]
+    except ImportError as exc:
+        warnings.warn(
+            f"compiled geoparser unavailable ({exc}); using the pure-Python one, "
+            "several times slower: run `pip install -e .` to build it",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    source = Path(__file__).with_name("_cmentions.pyx")
+    if source.exists():
+        current = hashlib.sha256(source.read_bytes()).hexdigest()
+        if current != _cmentions.SOURCE_SHA256:
+            warnings.warn(
+                f"{source} changed since it was compiled; using the pure-Python "
+                "geoparser: run `pip install -e .` to rebuild",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return None
+    return cast(Callable[..., list[Mention]], _cmentions.find_mentions)
+
+
+def _choose_implementation() -> Callable[..., list[Mention]]:
+    """Chosen on first use, not at import: the compiled module imports this one."""
+    global _implementation
+    _implementation = _load_compiled() or find_mentions_py
+    return _implementation
+
+
+def implementation() -> str:
+    """"compiled" or "python": which geoparser :func:`find_mentions` runs."""
+    chosen = _implementation or _choose_implementation()
+    return "python" if chosen is find_mentions_py else "compiled"
 
 
 def _resolve_again(
@@ -1865,9 +1938,13 @@ def focus_countries(mentions: Sequence[Mention]) -> list[str]:
     return [c for c, _ in counts.most_common()]
 
 
+_implementation: Callable[..., list[Mention]] | None = None
+
 __all__ = [
     "find_mentions",
+    "find_mentions_py",
     "focus_countries",
+    "implementation",
     "mention_feature",
     "mentions_to_featurecollection",
 ]

@@ -1,0 +1,2243 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, embedsignature=False
+"""The geoparser's per-document work in compiled code (issue 5, figure 1).
+
+``geo/mentions.py`` is the specification: readable Python that this module must
+agree with exactly, mention for mention, score for score, reason for reason
+(tests/test_cmentions.py compares the two on real, generated and hostile texts).
+Where the Python version spends its time on per-character and per-candidate
+work (the scan for runs of capitalised words, the context filters, scoring,
+proximity), this module does the same steps on the text's own buffer and on
+C arrays of the gazetteer's columns. Everything that reads a name alone rather
+than the document (what a run of capitalised words yields, a name's facts, a
+record's prior, the wording of a reason) is still computed by the Python
+functions, once per name, and memoised on the gazetteer as before; so are the
+rare branches (person-name cues, qualifiers, border phrases), which call the
+same Python helpers and regular expressions.
+
+Floating point: the same operations in the same order as the Python code, with
+libm's functions (the extension is built with -ffp-contract=off and without the
+compiler's own sin/cos/pow, see setup.py), so every score and distance is the
+same float.
+"""
+
+from cpython.unicode cimport (
+    PyUnicode_4BYTE_KIND,
+    PyUnicode_DATA,
+    PyUnicode_Find,
+    PyUnicode_FromKindAndData,
+    PyUnicode_GET_LENGTH,
+    PyUnicode_KIND,
+    PyUnicode_READ,
+    PyUnicode_Substring,
+    Py_UNICODE_ISALNUM,
+    Py_UNICODE_ISALPHA,
+    Py_UNICODE_ISDECIMAL,
+    Py_UNICODE_ISLOWER,
+    Py_UNICODE_ISSPACE,
+    Py_UNICODE_ISTITLE,
+    Py_UNICODE_ISUPPER,
+)
+from libc.math cimport INFINITY, asin, cos, fmod, copysign, pow, sin, sqrt
+from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.string cimport memset
+
+import builtins
+import dataclasses
+
+import numpy as np
+
+from geo import gazetteer as gz
+from geo import mentions as M
+from geo.models import Mention, Place
+
+cdef extern from *:
+    """
+    #define GEO_IS_ASCII(op) PyUnicode_IS_ASCII(op)
+    #ifndef GEO_SOURCE_SHA256
+    #define GEO_SOURCE_SHA256 ""
+    #endif
+    static int geo_set_slot(PyObject *descr, PyObject *obj, PyObject *value) {
+        return Py_TYPE(descr)->tp_descr_set(descr, obj, value);
+    }
+    static PyObject *geo_alloc(PyObject *type) {
+        PyTypeObject *t = (PyTypeObject *)type;
+        return t->tp_alloc(t, 0);
+    }
+    """
+    const char* GEO_SOURCE_SHA256
+    bint GEO_IS_ASCII(object op)
+    int geo_set_slot(object descr, object obj, object value) except -1
+    object geo_alloc(object type)
+
+# The SHA-256 of this file when it was compiled (setup.py passes it), so that
+# geo/mentions.py can tell a stale build from a current one.
+SOURCE_SHA256 = GEO_SOURCE_SHA256.decode("ascii")
+
+cdef object _py_sum = builtins.sum
+cdef object _py_round = builtins.round
+cdef object _py_sorted = builtins.sorted
+
+cdef double _RAD = 3.141592653589793 / 180.0  # math.radians: x * (pi / 180)
+
+# ---------------------------------------------------------------------------
+# Text buffers
+
+
+cdef struct Buf:
+    int kind
+    void* data
+    Py_ssize_t n
+
+
+cdef inline Buf _buf(str s):
+    cdef Buf b
+    b.kind = PyUnicode_KIND(s)
+    b.data = PyUnicode_DATA(s)
+    b.n = PyUnicode_GET_LENGTH(s)
+    return b
+
+
+cdef inline Py_UCS4 rd(const Buf* b, Py_ssize_t i) noexcept:
+    return PyUnicode_READ(b.kind, b.data, i)
+
+
+# The three widths of a str's characters (PEP 393), for the scans that read
+# every character: each is compiled once per width, so the loop reads the
+# buffer directly instead of dispatching on its kind at every character.
+ctypedef fused uchar:
+    unsigned char
+    unsigned short
+    unsigned int
+
+
+# Character classes of U+0000..U+00FF (str methods of one character; a
+# character above U+00FF is classified by the same C functions as needed).
+cdef enum:
+    CL_LETTER = 1  # [^\W\d_]
+    CL_UPPER = 2  # isupper
+    CL_LOWTITLE = 4  # islower or istitle
+    CL_ALNUM = 8  # isalnum
+
+cdef unsigned char _CLS[256]
+
+
+cdef unsigned char _class_of(Py_UCS4 c) noexcept:
+    cdef unsigned char f = 0
+    if Py_UNICODE_ISALNUM(c):
+        f |= CL_ALNUM
+        if not Py_UNICODE_ISDECIMAL(c):
+            f |= CL_LETTER
+    if Py_UNICODE_ISUPPER(c):
+        f |= CL_UPPER
+    if Py_UNICODE_ISLOWER(c) or Py_UNICODE_ISTITLE(c):
+        f |= CL_LOWTITLE
+    return f
+
+
+for _c in range(256):
+    _CLS[_c] = _class_of(_c)
+
+
+cdef inline bint _is_up(Py_UCS4 c) noexcept:
+    """``[A-Z\u0400-\u042f]`` (geo/mentions.py ``_UP``)."""
+    return (65 <= c <= 90) or (0x400 <= c <= 0x42F)
+
+
+cdef inline bint _is_lo(Py_UCS4 c) noexcept:
+    return (97 <= c <= 122) or (0x430 <= c <= 0x45F)
+
+
+cdef inline bint _is_ul(Py_UCS4 c) noexcept:
+    return _is_up(c) or _is_lo(c)
+
+
+cdef inline bint _is_uld(Py_UCS4 c) noexcept:
+    return _is_up(c) or _is_lo(c) or (48 <= c <= 57)
+
+
+cdef inline bint _is_az(Py_UCS4 c) noexcept:
+    return 65 <= c <= 90
+
+
+cdef inline bint _is_word(Py_UCS4 c) noexcept:
+    """The regular expressions' ``\\w``."""
+    if c < 128:
+        return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c == 95
+    return Py_UNICODE_ISALNUM(c)
+
+
+cdef inline bint _is_alnum(Py_UCS4 c) noexcept:
+    """``str.isalnum`` of one character."""
+    if c < 128:
+        return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122)
+    return Py_UNICODE_ISALNUM(c)
+
+
+cdef inline bint _is_alpha(Py_UCS4 c) noexcept:
+    if c < 128:
+        return (65 <= c <= 90) or (97 <= c <= 122)
+    return Py_UNICODE_ISALPHA(c)
+
+
+cdef inline bint _is_letter(Py_UCS4 c) noexcept:
+    """``[^\\W\\d_]``: a word character that is neither a decimal digit nor ``_``."""
+    if c < 128:
+        return (65 <= c <= 90) or (97 <= c <= 122)
+    return Py_UNICODE_ISALNUM(c) and not Py_UNICODE_ISDECIMAL(c)
+
+
+cdef inline bint _is_upper1(Py_UCS4 c) noexcept:
+    """``str.isupper`` of one character."""
+    if c < 128:
+        return 65 <= c <= 90
+    return Py_UNICODE_ISUPPER(c)
+
+
+cdef inline bint _is_space(Py_UCS4 c) noexcept:
+    if c < 128:
+        return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
+    return Py_UNICODE_ISSPACE(c)
+
+
+cdef bint _isupper_span(const Buf* b, Py_ssize_t s, Py_ssize_t e) noexcept:
+    """``str.isupper`` of ``b[s:e]``."""
+    cdef bint cased = False
+    cdef Py_UCS4 c
+    cdef Py_ssize_t i
+    for i in range(s, e):
+        c = rd(b, i)
+        if c < 128:
+            if 97 <= c <= 122:
+                return False
+            if 65 <= c <= 90:
+                cased = True
+        elif Py_UNICODE_ISLOWER(c) or Py_UNICODE_ISTITLE(c):
+            return False
+        elif not cased and Py_UNICODE_ISUPPER(c):
+            cased = True
+    return cased
+
+
+cdef bint _isalpha_span(const Buf* b, Py_ssize_t s, Py_ssize_t e) noexcept:
+    """``str.isalpha`` of ``b[s:e]`` (False when empty)."""
+    cdef Py_ssize_t i
+    if e <= s:
+        return False
+    for i in range(s, e):
+        if not _is_alpha(rd(b, i)):
+            return False
+    return True
+
+
+cdef inline Py_ssize_t _find_nl(const Buf* b, Py_ssize_t s) noexcept:
+    """``text.find("\\n", s)``."""
+    cdef Py_ssize_t i
+    for i in range(s, b.n):
+        if rd(b, i) == 10:
+            return i
+    return -1
+
+
+cdef inline Py_ssize_t _rfind_nl(const Buf* b, Py_ssize_t lo, Py_ssize_t hi) noexcept:
+    """``text.rfind("\\n", lo, hi)``."""
+    cdef Py_ssize_t i = hi - 1
+    while i >= lo:
+        if rd(b, i) == 10:
+            return i
+        i -= 1
+    return -1
+
+
+# ---------------------------------------------------------------------------
+# Runs of capitalised words: the matches of geo/mentions.py ``_seq_re``
+
+
+cdef Py_ssize_t _token_end(const Buf* b, Py_ssize_t p) noexcept:
+    """End of ``_TOKEN`` matched at ``p``, or -1: ``(?:[A-Z]\\.){2,}`` first, else
+    ``[UP][UP LO 0-9]*(?:'[UP LO]+)*``."""
+    cdef Py_ssize_t n = b.n
+    cdef Py_ssize_t q = p
+    cdef int k = 0
+    while q + 1 < n and _is_az(rd(b, q)) and rd(b, q + 1) == 46:
+        k += 1
+        q += 2
+    if k >= 2:
+        return q
+    if p < n and _is_up(rd(b, p)):
+        return _word_tail(b, p + 1)
+    return -1
+
+
+cdef inline Py_ssize_t _word_tail(const Buf* b, Py_ssize_t q) noexcept:
+    """``[UP LO 0-9]*(?:'[UP LO]+)*`` from ``q``."""
+    cdef Py_ssize_t n = b.n
+    while q < n and _is_uld(rd(b, q)):
+        q += 1
+    while q + 1 < n and rd(b, q) == 39 and _is_ul(rd(b, q + 1)):
+        q += 2
+        while q < n and _is_ul(rd(b, q)):
+            q += 1
+    return q
+
+
+cdef Py_ssize_t _first_token_end(const Buf* b, Py_ssize_t p) noexcept:
+    """End of ``_FIRST_TOKEN`` at ``p`` (``b[p]`` is a capital not after ``\\w`` or
+    a full stop): a dotted abbreviation (U.S.) if one starts here, else a word."""
+    cdef Py_ssize_t n = b.n
+    cdef Py_ssize_t q
+    cdef int k = 0
+    if _is_az(rd(b, p)) and p + 1 < n and rd(b, p + 1) == 46:
+        q = p + 2
+        while q + 1 < n and _is_az(rd(b, q)) and rd(b, q + 1) == 46:
+            k += 1
+            q += 2
+        if k >= 1:
+            return q
+    return _word_tail(b, p + 1)
+
+
+cdef class _Connectors:
+    """The lower-case words allowed inside a name, as code points."""
+
+    cdef Py_UCS4* chars
+    cdef Py_ssize_t* offsets  # word k is chars[offsets[k]:offsets[k + 1]]
+    cdef Py_ssize_t count
+    # The words starting with the ASCII character c are lo[c]..hi[c] - 1 when
+    # the words come grouped by first character (the connectors do; any other
+    # first character: 0..0).
+    cdef Py_ssize_t lo[128]
+    cdef Py_ssize_t hi[128]
+
+    def __cinit__(self, words):
+        cdef list ws = [str(w) for w in words]
+        cdef Py_ssize_t total = sum([len(w) for w in ws])
+        cdef Py_ssize_t k, j, at = 0
+        self.count = len(ws)
+        for k in range(128):
+            self.lo[k] = 0
+            self.hi[k] = 0
+        for k in range(self.count - 1, -1, -1):
+            if ws[k] and ord(ws[k][0]) < 128:
+                if self.hi[ord(ws[k][0])] == 0:
+                    self.hi[ord(ws[k][0])] = k + 1
+                self.lo[ord(ws[k][0])] = k
+        self.chars = <Py_UCS4*>malloc((total + 1) * sizeof(Py_UCS4))
+        self.offsets = <Py_ssize_t*>malloc((self.count + 1) * sizeof(Py_ssize_t))
+        if self.chars == NULL or self.offsets == NULL:
+            raise MemoryError()
+        for k in range(self.count):
+            self.offsets[k] = at
+            for j in range(len(ws[k])):
+                self.chars[at] = ord(ws[k][j])
+                at += 1
+        self.offsets[self.count] = at
+
+    def __dealloc__(self):
+        free(self.chars)
+        free(self.offsets)
+
+
+cdef Py_ssize_t _run_end(const Buf* b, Py_ssize_t p, _Connectors conns) noexcept:
+    """End of the run of capitalised words starting at ``p``: the first token, then
+    tokens joined by a space, a hyphen or a space, a connector and a space (tried
+    in that order, as the regular expression's alternation does)."""
+    cdef Py_ssize_t n = b.n
+    cdef Py_ssize_t e = _first_token_end(b, p)
+    cdef Py_ssize_t q, k, j, lo, hi, length
+    cdef Py_UCS4 c
+    cdef bint ok
+    while e < n:
+        c = rd(b, e)
+        if c == 32:
+            q = _token_end(b, e + 1)
+            if q >= 0:
+                e = q
+                continue
+            q = -1
+            if e + 1 >= n or rd(b, e + 1) >= 128:
+                return e
+            c = rd(b, e + 1)
+            for k in range(conns.lo[c], conns.hi[c]):
+                lo = conns.offsets[k]
+                hi = conns.offsets[k + 1]
+                length = hi - lo
+                if e + 2 + length > n:
+                    continue
+                ok = True
+                for j in range(length):
+                    if rd(b, e + 1 + j) != conns.chars[lo + j]:
+                        ok = False
+                        break
+                if not ok or rd(b, e + 1 + length) != 32:
+                    continue
+                q = _token_end(b, e + 2 + length)
+                if q >= 0:
+                    break
+            if q < 0:
+                return e
+            e = q
+        elif c == 45:
+            q = _token_end(b, e + 1)
+            if q < 0:
+                return e
+            e = q
+        else:
+            return e
+    return e
+
+
+def scan_runs(str folded):
+    """Every (start, end) of a run of capitalised words in ``folded``: the spans
+    of ``geo.mentions._seq_re().finditer``."""
+    cdef Buf b = _buf(folded)
+    cdef list out = []
+    cdef Py_ssize_t p = 0, e
+    cdef _Connectors conns = _context(gz.load()).conns
+    while p < b.n:
+        p = _next_run_start(&b, p)
+        if p < 0:
+            break
+        e = _run_end(&b, p, conns)
+        out.append((p, e))
+        p = e
+    return out
+
+
+cdef inline Py_ssize_t _next_run_start(const Buf* b, Py_ssize_t p) noexcept:
+    """The first capital at or after ``p`` that follows neither ``\\w`` nor a full stop."""
+    cdef Py_UCS4 c, prev
+    cdef Py_ssize_t n = b.n
+    while p < n:
+        c = rd(b, p)
+        if _is_up(c):
+            if p == 0:
+                return p
+            prev = rd(b, p - 1)
+            if prev != 46 and not _is_word(prev):
+                return p
+        p += 1
+    return -1
+
+
+# ---------------------------------------------------------------------------
+# Candidates and scoring outcomes
+
+cdef enum:
+    CTX_CAPITALISED = 0
+    CTX_INITIAL = 1
+    CTX_HEADLINE = 2
+    CTX_CAPS = 3
+    CTX_DATELINE = 4
+    CTX_PHRASE = 5
+
+cdef enum:
+    STYLE_NONE = 0
+    STYLE_CAPS = 1
+    STYLE_HEADLINE = 2
+
+_CONTEXT_NAMES = ("capitalised", "initial", "headline", "caps", "dateline", "phrase")
+
+
+cdef class Cand:
+    """A place candidate of one document (geo/mentions.py ``_Cand``)."""
+
+    cdef readonly Py_ssize_t start, end
+    cdef readonly str key, surface, reason
+    cdef readonly object idxs  # a tuple (names) or a list (curated phrases)
+    cdef readonly bint main
+    cdef int locative  # -1: not read yet
+    cdef int context
+    cdef readonly object place
+    cdef int pkind  # the place's kind code, -1 without a place
+    cdef double plon, plat
+    cdef str pid
+    cdef readonly double score
+    cdef readonly tuple alternatives, notes
+    cdef object qual  # _NO_QUAL until read, then None or (country, admin1)
+    cdef Scored scored
+
+    @property
+    def context_name(self):
+        return _CONTEXT_NAMES[self.context]
+
+    def __repr__(self):
+        return f"Cand({self.surface!r}, {self.start}, {self.end}, {self.context_name})"
+
+
+cdef object _NO_QUAL = object()
+cdef tuple _EMPTY = ()
+
+
+cdef Cand _new_cand(Py_ssize_t start, Py_ssize_t end, str key, object idxs, str surface,
+                    bint main, int context):
+    cdef Cand c = Cand.__new__(Cand)
+    c.start = start
+    c.end = end
+    c.key = key
+    c.idxs = idxs
+    c.surface = surface
+    c.main = main
+    c.locative = 0
+    c.context = context
+    c.place = None
+    c.pkind = -1
+    c.score = 0.0
+    c.reason = ""
+    c.alternatives = _EMPTY
+    c.notes = _EMPTY
+    c.qual = _NO_QUAL
+    c.scored = None
+    return c
+
+
+cdef struct Entry:
+    double neg_s
+    long long neg_pop
+    Py_ssize_t pos
+    Py_ssize_t i
+    double share
+    bint qualified
+    double d
+    double bonus
+
+
+cdef int _entry_cmp(const void* a, const void* b) noexcept nogil:
+    """The order of the reference's sorted tuples (-score, -population, position):
+    positions are unique, so nothing after them is compared."""
+    cdef const Entry* x = <const Entry*>a
+    cdef const Entry* y = <const Entry*>b
+    if x.neg_s < y.neg_s:
+        return -1
+    if x.neg_s > y.neg_s:
+        return 1
+    if x.neg_pop < y.neg_pop:
+        return -1
+    if x.neg_pop > y.neg_pop:
+        return 1
+    if x.pos < y.pos:
+        return -1
+    if x.pos > y.pos:
+        return 1
+    return 0
+
+
+cdef class Scored:
+    """The outcome of scoring one name in one document (geo/mentions.py ``_Scored``)."""
+
+    cdef Entry* entries
+    cdef Py_ssize_t n
+    cdef readonly Py_ssize_t best_i
+    cdef readonly object place
+    cdef readonly double share, d, bonus, margin
+    cdef readonly bint qualified
+    cdef readonly object qual
+    cdef readonly object idxs
+    cdef readonly Py_ssize_t n_idxs
+    cdef object text  # (reason, alternative ids) once written
+    cdef double penalties[4]  # penalty -> the rounded score it gives
+    cdef double scores[4]
+    cdef int n_rounded
+
+    def __dealloc__(self):
+        free(self.entries)
+
+    @property
+    def scored(self):
+        """The entries as the reference's tuples, for tests."""
+        return [
+            (e.neg_s, e.neg_pop, e.pos, e.i, e.share, bool(e.qualified), e.d, e.bonus)
+            for e in self.entries[: self.n]
+        ]
+
+
+cdef Scored _new_scored(Entry* entries, Py_ssize_t n, object qual, object idxs, _Ctx x):
+    """Takes ownership of ``entries`` (sorted, ``n`` >= 1)."""
+    cdef Scored r = Scored.__new__(Scored)
+    cdef Entry* top = &entries[0]
+    cdef double best_s, other
+    r.entries = entries
+    r.n = n
+    r.best_i = top.i
+    r.place = x.place(top.i)
+    r.share = top.share
+    r.qualified = top.qualified
+    r.qual = qual
+    r.d = top.d
+    r.bonus = top.bonus
+    r.idxs = idxs
+    r.n_idxs = len(idxs)
+    if n > 1:
+        best_s = -top.neg_s
+        other = -entries[1].neg_s
+        if 0.0 > other:  # max(-s1, 0.0): the first of equals
+            other = 0.0
+        r.margin = best_s / (best_s + other + 1e-9)
+    else:
+        r.margin = 1.0
+    r.text = None
+    r.n_rounded = 0
+    return r
+
+
+cdef tuple _explain(Scored r, _Ctx x, object g):
+    """(reason, alternative ids), written once per outcome and memoised across
+    articles by what it reads (geo/mentions.py ``_Scored.explain``)."""
+    if r.text is not None:
+        return r.text
+    cdef bint qualified = r.qualified and r.qual is not None
+    cdef Py_ssize_t k, top = min(r.n, 6)
+    cdef tuple rivals = tuple([r.entries[k].i for k in range(1, top)])
+    cdef tuple memo_key = (
+        r.best_i,
+        r.share,
+        r.qual if qualified else None,
+        r.d if r.bonus else None,
+        r.n_idxs,
+        rivals,
+    )
+    cdef dict memo = g.reason_memo
+    found = memo.get(memo_key)
+    if found is not None:
+        r.text = found
+        return found
+    found = M._reason_text(
+        g, r.best_i, r.share, r.qual, qualified, r.d, r.bonus, r.n_idxs, rivals,
+        several=r.n > 1,
+    )
+    if len(memo) >= M._REASON_MEMO_MAX:
+        memo.clear()
+    memo[memo_key] = found
+    r.text = found
+    return found
+
+
+# ---------------------------------------------------------------------------
+# What the module keeps per gazetteer
+
+
+cdef class _Ctx:
+    cdef object g
+    cdef double[::1] lon, lat
+    cdef long long[::1] pop
+    cdef unsigned char[::1] kind, flags
+    cdef tuple countries, admin1, place_ids
+    cdef dict places
+    cdef frozenset titles, qualifiers, preps, given, suffixes, cues_after, cues_before
+    cdef frozenset connectors, common
+    cdef dict dem, directions
+    cdef _Connectors conns
+    cdef dict single_outcomes
+    cdef int k_country, k_region, k_line, k_area, k_village, k_town
+    # curated phrases by first character (ASCII) or in a dict (others)
+    # The curated phrases as code points, sorted: phrase k is
+    # phrase_chars[phrase_off[k]:phrase_off[k + 1]]; those starting with the
+    # ASCII character c are phrases first_lo[c]..first_hi[c] - 1.
+    cdef _Connectors phrases
+    cdef list phrase_list
+    cdef Py_ssize_t first_lo[128]
+    cdef Py_ssize_t first_hi[128]
+    cdef Py_ssize_t other_lo  # phrases from here on start outside ASCII
+    # Where _scan_lower compares (see _flagged): scan_pairs[c0 << 8 | c1] for a
+    # hot word or alias starting with the two characters c0 c1 (below U+0100;
+    # an alias of one character flags every c1), first_wide[c0] for one whose
+    # second character is wider, wide_first for one whose first is.
+    cdef unsigned char* scan_pairs
+    cdef unsigned char first_wide[256]
+    cdef bint wide_first
+    cdef Py_ssize_t n_hot
+    # Folding (geo.gazetteer._FOLD) of the characters below U+10000, filled on
+    # first use; 0xFFFFFFFF: not read yet.
+    cdef unsigned int* fold_bmp
+    cdef tuple hot_words
+    cdef int hot_border, hot_boundar, hot_frontier
+    cdef _Connectors hot_chars_of
+    cdef Py_UCS4* hot_chars
+    cdef Py_ssize_t* hot_off
+    cdef object fold_table
+
+    def __dealloc__(self):
+        free(self.fold_bmp)
+        free(self.scan_pairs)
+    cdef double penalty[6]  # by context (geo/mentions.py _PENALTY)
+
+    def __cinit__(self, g):
+        rules = M._rules()
+        cols = g.columns
+        self.g = g
+        self.lon = np.asarray(cols.lon, dtype=np.float64)
+        self.lat = np.asarray(cols.lat, dtype=np.float64)
+        self.pop = np.asarray(cols.population, dtype=np.int64).astype(np.longlong)
+        self.kind = np.asarray(cols.kind, dtype=np.uint8)
+        self.flags = np.asarray(cols.flags, dtype=np.uint8)
+        self.countries = cols.countries
+        self.admin1 = cols.admin1
+        self.place_ids = g.place_ids
+        self.places = g._places
+        self.titles = rules.titles
+        self.qualifiers = rules.qualifiers
+        self.preps = rules.prepositions
+        self.given = rules.given_names
+        self.suffixes = rules.suffixes
+        self.cues_after = rules.cues_after
+        self.cues_before = rules.cues_before
+        self.connectors = rules.connectors
+        self.common = gz.common_words()
+        self.dem = gz.demonyms()
+        self.directions = rules.directions
+        # At most one connector can stand between two capitalised words at a
+        # place (each is a whole word followed by a space), so their order does
+        # not matter: grouped by first letter, as _run_end looks them up.
+        self.conns = _Connectors(sorted(rules.connectors))
+        self.single_outcomes = {}
+        kinds = gz.KINDS
+        self.k_country = kinds.index("country")
+        self.k_region = kinds.index("region")
+        self.k_line = kinds.index("line")
+        self.k_area = kinds.index("area")
+        self.k_village = kinds.index("village")
+        self.k_town = kinds.index("town")
+        self.phrase_list = sorted(g.curated_phrases)  # code point order
+        self.phrases = _Connectors(self.phrase_list)
+        for k in range(128):
+            self.first_lo[k] = 0
+            self.first_hi[k] = 0
+        self.other_lo = len(self.phrase_list)
+        self.scan_pairs = <unsigned char*>malloc(65536)
+        if self.scan_pairs == NULL:
+            raise MemoryError()
+        memset(self.scan_pairs, 0, 65536)
+        memset(self.first_wide, 0, sizeof(self.first_wide))
+        self.wide_first = False
+        for k in range(len(self.phrase_list) - 1, -1, -1):
+            phrase = self.phrase_list[k]
+            first = ord(phrase[0])
+            if first < 128:
+                if self.first_hi[first] == 0:
+                    self.first_hi[first] = k + 1
+                self.first_lo[first] = k
+            else:
+                self.other_lo = k
+            if first >= 256:
+                self.wide_first = True
+            elif len(phrase) == 1:
+                for c1 in range(256):
+                    self.scan_pairs[(first << 8) | c1] = 1
+                self.first_wide[first] = 1
+            elif ord(phrase[1]) >= 256:
+                self.first_wide[first] = 1
+            else:
+                self.scan_pairs[(first << 8) | ord(phrase[1])] = 1
+        self.fold_bmp = <unsigned int*>malloc(65536 * sizeof(unsigned int))
+        if self.fold_bmp == NULL:
+            raise MemoryError()
+        memset(self.fold_bmp, 0xFF, 65536 * sizeof(unsigned int))
+        self.fold_table = gz._FOLD
+        self.hot_words = tuple(M._HOT_LIST)
+        self.hot_border = self.hot_words.index("border")
+        self.hot_boundar = self.hot_words.index("boundar")
+        self.hot_frontier = self.hot_words.index("frontier")
+        self.hot_chars_of = _Connectors(self.hot_words)
+        self.hot_chars = self.hot_chars_of.chars
+        self.hot_off = self.hot_chars_of.offsets
+        self.n_hot = len(self.hot_words)
+        for word in self.hot_words:
+            if len(word) < 4 or not word.isascii():
+                raise ValueError(f"hot word {word!r}: four ASCII characters or more expected")
+            self.scan_pairs[(ord(word[0]) << 8) | ord(word[1])] = 1
+        for k in range(6):
+            self.penalty[k] = M._PENALTY.get(_CONTEXT_NAMES[k], 1.0)
+
+    cdef object place(self, Py_ssize_t i):
+        found = self.places.get(i)
+        if found is None:
+            found = self.g.place(i)
+        return found
+
+    cdef int kind_code(self, object place):
+        return gz.KINDS.index(place.kind)
+
+
+cdef _Ctx _ctx = None
+
+
+cdef _Ctx _context(object g):
+    global _ctx
+    if _ctx is None or _ctx.g is not g:
+        _ctx = _Ctx(g)
+    return _ctx
+
+
+cdef str _fold(_Ctx x, str text):
+    """geo.gazetteer.fold: an ASCII text as it is, any other through the folding
+    table, one character for one."""
+    if GEO_IS_ASCII(text):
+        return text
+    cdef Buf b = _buf(text)
+    cdef Py_UCS4* out = <Py_UCS4*>malloc((b.n if b.n else 1) * sizeof(Py_UCS4))
+    cdef unsigned int c, f
+    cdef Py_ssize_t i
+    cdef unsigned int* bmp = x.fold_bmp
+    if out == NULL:
+        raise MemoryError()
+    try:
+        for i in range(b.n):
+            c = rd(&b, i)
+            if c < 65536:
+                f = bmp[c]
+                if f == 0xFFFFFFFFu:
+                    f = x.fold_table[<long>c]
+                    bmp[c] = f
+                out[i] = <Py_UCS4>f
+            else:
+                out[i] = <Py_UCS4>(<long>x.fold_table[<long>c])
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, b.n)
+    finally:
+        free(out)
+
+
+cdef void _set_record_place(Cand c, Scored r, _Ctx x):
+    c.place = r.place
+    c.pkind = x.kind[r.best_i]
+    c.plon = x.lon[r.best_i]
+    c.plat = x.lat[r.best_i]
+    c.pid = x.place_ids[r.best_i]
+
+
+cdef void _set_built_place(Cand c, object place, _Ctx x):
+    c.place = place
+    c.pkind = x.kind_code(place)
+    c.plon = place.lon
+    c.plat = place.lat
+    c.pid = place.place_id
+
+
+# ---------------------------------------------------------------------------
+# Pass 1: candidates
+
+
+cdef list _sequence_candidates(_Ctx x, str text, str folded, object g, dict votes):
+    cdef Buf b = _buf(folded)
+    cdef list out = []
+    cdef dict memo = g.run_memo
+    cdef dict long_runs = None
+    cdef Py_ssize_t p = 0, s, e, rel, e_rel
+    cdef Py_ssize_t memo_chars = M._RUN_MEMO_CHARS
+    cdef Py_ssize_t memo_max = M._MEMO_MAX
+    cdef object nothing = M._NOTHING
+    cdef object run_outcome = M._run_outcome
+    cdef _Connectors conns = x.conns
+    cdef str raw
+    cdef tuple found, matches, votes_of, m
+    while p < b.n:
+        s = _next_run_start(&b, p)
+        if s < 0:
+            break
+        e = _run_end(&b, s, conns)
+        p = e
+        raw = PyUnicode_Substring(text, s, e)
+        found = memo.get(raw)
+        if found is None:
+            if e - s > memo_chars:  # kept for this text only
+                if long_runs is None:
+                    long_runs = {}
+                found = long_runs.get(raw)
+                if found is None:
+                    found = run_outcome(PyUnicode_Substring(folded, s, e), raw, g)
+                    long_runs[raw] = found
+            else:
+                found = run_outcome(PyUnicode_Substring(folded, s, e), raw, g)
+                if len(memo) >= memo_max:
+                    memo.clear()
+                memo[raw] = found
+        if found is nothing:
+            continue
+        matches = found[0]
+        votes_of = found[1]
+        for m in matches:
+            rel = m[0]
+            e_rel = m[1]
+            out.append(_new_cand(s + rel, s + e_rel, m[2], m[3], m[5], m[4], CTX_CAPITALISED))
+        if votes_of:
+            for iso in votes_of:
+                votes[iso] = votes.get(iso, 0.0) + 0.5
+    return out
+
+
+cdef unsigned char _ALNUM[128]
+for _c in range(128):
+    _ALNUM[_c] = chr(_c).isalnum()
+
+
+cdef inline bint _bit(const unsigned char* bits, Py_ssize_t k) noexcept:
+    return (bits[k >> 3] >> (k & 7)) & 1
+
+
+cdef Py_ssize_t _flagged(const uchar* u, Py_ssize_t n, const unsigned char* pairs,
+                        const unsigned char* first_wide, bint wide_first,
+                        Py_ssize_t* out) noexcept:
+    """The positions whose first two characters (a NUL after the last) are
+    flagged in ``pairs`` (characters below U+0100), or start with a character
+    flagged in ``first_wide`` followed by a wider one, or (``wide_first``) with
+    a wider character: where a hot word or a curated alias may start."""
+    cdef Py_ssize_t s, k = 0
+    cdef unsigned int c0, c1
+    if n == 0:
+        return 0
+    c1 = u[0]
+    for s in range(n):
+        c0 = c1
+        c1 = u[s + 1] if s + 1 < n else 0
+        if c0 < 256 and c1 < 256:
+            if pairs[(c0 << 8) | c1]:
+                out[k] = s
+                k += 1
+        elif c0 < 256:
+            if first_wide[c0]:
+                out[k] = s
+                k += 1
+        elif wide_first:
+            out[k] = s
+            k += 1
+    return k
+
+
+cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
+    """The curated aliases standing as whole words in the lower-cased text (no
+    letter or digit right before or after), as (start, end, alias) in order of
+    start, which is what geo/mentions.py ``_phrase_hits`` finds, sorted; and
+    into ``hot``, where each hot word starts (``_hot_starts``).
+
+    Both are rare among the text's characters: a table of first two
+    characters (:func:`_flagged`) picks the few positions to compare."""
+    cdef Buf b = _buf(lower)
+    cdef list found = []
+    cdef Py_ssize_t s, e, j, k, i, lo, hi, length, n = b.n, n_flagged
+    cdef Py_UCS4 c
+    cdef _Connectors ph = x.phrases
+    cdef Py_UCS4* chars = ph.chars
+    cdef Py_ssize_t* off = ph.offsets
+    cdef int w
+    cdef Py_ssize_t* at = <Py_ssize_t*>malloc((n if n else 1) * sizeof(Py_ssize_t))
+    if at == NULL:
+        raise MemoryError()
+    try:
+        if b.kind == 1:
+            n_flagged = _flagged(<const unsigned char*>b.data, n, x.scan_pairs, x.first_wide,
+                                 x.wide_first, at)
+        elif b.kind == 2:
+            n_flagged = _flagged(<const unsigned short*>b.data, n, x.scan_pairs, x.first_wide,
+                                 x.wide_first, at)
+        else:
+            n_flagged = _flagged(<const unsigned int*>b.data, n, x.scan_pairs, x.first_wide,
+                                 x.wide_first, at)
+        for i in range(n_flagged):
+            s = at[i]
+            c = rd(&b, s)
+            if c < 128 and s + 3 < n:  # hot words are ASCII, four letters or more
+                for w in range(x.n_hot):
+                    if _starts_with(&b, s, x.hot_chars, x.hot_off[w], x.hot_off[w + 1]):
+                        _hot_add(hot, s, w)
+                        break
+            if s > 0 and _is_alnum(rd(&b, s - 1)):
+                continue
+            if c < 128:
+                lo = x.first_lo[c]
+                hi = x.first_hi[c]
+            else:
+                lo = x.other_lo
+                hi = ph.count
+            for k in range(lo, hi):
+                if chars[off[k]] != c:
+                    continue
+                length = off[k + 1] - off[k]
+                e = s + length
+                if e > n:
+                    continue
+                for j in range(1, length):
+                    if rd(&b, s + j) != chars[off[k] + j]:
+                        break
+                else:
+                    if e == n or not _is_alnum(rd(&b, e)):
+                        found.append((s, e, x.phrase_list[k]))
+    finally:
+        free(at)
+    return found
+
+
+cdef inline bint _starts_with(const Buf* b, Py_ssize_t s, const Py_UCS4* chars,
+                              Py_ssize_t lo, Py_ssize_t hi) noexcept:
+    cdef Py_ssize_t j
+    if s + (hi - lo) > b.n:
+        return False
+    for j in range(hi - lo):
+        if rd(b, s + j) != chars[lo + j]:
+            return False
+    return True
+
+
+def _phrase_order(t):
+    return (t[0], -(t[1] - t[0]))
+
+
+cdef list _curated_phrases(_Ctx x, str text, str lower, _Hot hot, object g):
+    cdef list found = _scan_lower(x, lower, hot)
+    cdef list out = []
+    cdef Py_ssize_t last_end = -1, s, e
+    cdef tuple t
+    if len(found) > 1:
+        found.sort(key=_phrase_order)
+    curated_records = M._curated_records
+    for t in found:
+        s = t[0]
+        e = t[1]
+        if s < last_end:
+            continue
+        idxs = list(curated_records(g, t[2]))
+        if idxs:
+            out.append(_new_cand(s, e, t[2], idxs, PyUnicode_Substring(text, s, e), True,
+                                 CTX_PHRASE))
+            last_end = e
+    return out
+
+
+cdef list _without_overlaps(list cands, list winners):
+    """``cands`` minus those overlapping any of ``winners`` (a sorted sweep)."""
+    if not winners:
+        return cands
+    cdef Py_ssize_t nw = len(winners), k, lo, hi, mid, m
+    cdef Cand w, c
+    cdef list spans = []
+    for w in winners:
+        spans.append((w.start, w.end))
+    spans.sort()
+    cdef Py_ssize_t* starts = <Py_ssize_t*>malloc(nw * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* max_end = <Py_ssize_t*>malloc(nw * sizeof(Py_ssize_t))
+    cdef list out = []
+    if starts == NULL or max_end == NULL:
+        free(starts)
+        free(max_end)
+        raise MemoryError()
+    m = -1
+    for k in range(nw):
+        starts[k] = spans[k][0]
+        if spans[k][1] > m:
+            m = spans[k][1]
+        max_end[k] = m
+    for c in cands:
+        lo = 0
+        hi = nw
+        while lo < hi:  # bisect_left(starts, c.end)
+            mid = (lo + hi) // 2
+            if starts[mid] < c.end:
+                lo = mid + 1
+            else:
+                hi = mid
+        k = lo - 1
+        if k >= 0 and max_end[k] > c.start:
+            continue
+        out.append(c)
+    free(starts)
+    free(max_end)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Pass 2: filters
+
+
+cdef void _style_counts(const uchar* u, Py_ssize_t s, Py_ssize_t e, Py_ssize_t* counts) noexcept:
+    """Words of four letters or more in ``u[s:e]`` (``_WORD.findall``), those
+    ``str.isupper`` (some capital, no lower-case or title-case letter), and
+    those whose first letter is a capital. Counted without a branch on the
+    text: state is reset by masks, so word boundaries cost no misprediction."""
+    cdef Py_ssize_t i, run = 0, n_words = 0, upper = 0, title = 0
+    cdef unsigned int c, f, letter, bad = 0, cased = 0, first_up = 0, ending, starting
+    for i in range(s, e):
+        c = u[i]
+        f = _CLS[c] if c < 256 else _class_of(c)
+        letter = f & CL_LETTER
+        ending = (letter ^ 1) & (run >= 4)
+        n_words += ending
+        upper += ending & cased & (bad ^ 1)
+        title += ending & first_up
+        starting = letter & (run == 0)
+        first_up = ((first_up & (starting ^ 1)) | (starting & ((f >> 1) & 1))) & letter
+        run = (run + 1) * letter
+        bad = (bad | ((f >> 2) & 1)) & letter
+        cased = (cased | ((f >> 1) & 1)) & letter
+    ending = run >= 4
+    counts[0] = n_words + ending
+    counts[1] = upper + (ending & cased & (bad ^ 1))
+    counts[2] = title + (ending & first_up)
+
+
+cdef int _line_style(const Buf* t, Py_ssize_t s, Py_ssize_t e) noexcept:
+    """geo/mentions.py ``_line_style_words`` of ``text[s:min(e, s + 400)]``."""
+    cdef Py_ssize_t counts[3]
+    cdef Py_ssize_t n_words, upper, title
+    if e > s + 400:
+        e = s + 400
+    if t.kind == 1:
+        _style_counts(<const unsigned char*>t.data, s, e, counts)
+    elif t.kind == 2:
+        _style_counts(<const unsigned short*>t.data, s, e, counts)
+    else:
+        _style_counts(<const unsigned int*>t.data, s, e, counts)
+    n_words = counts[0]
+    upper = counts[1]
+    title = counts[2]
+    if n_words < 3:
+        return STYLE_NONE
+    if <double>upper / <double>n_words >= 0.6:
+        return STYLE_CAPS
+    if n_words >= 4 and <double>title / <double>n_words >= 0.75:
+        return STYLE_HEADLINE
+    return STYLE_NONE
+
+
+cdef bint _line_start_blank(const Buf* t, Py_ssize_t start) noexcept:
+    cdef Py_ssize_t i = start - 1
+    cdef Py_UCS4 c
+    while i >= 0:
+        c = rd(t, i)
+        if c == 10 or not _is_space(c):
+            break
+        i -= 1
+    return i < 0 or rd(t, i) == 10
+
+
+cdef bint _dateline_after(const Buf* t, Py_ssize_t end) noexcept:
+    """``_DATELINE_AFTER.match(text, end, end + 40)``: blanks, then , ( \u2014 or -."""
+    cdef Py_ssize_t lim = end + 40
+    cdef Py_ssize_t i = end
+    cdef Py_UCS4 c
+    if lim > t.n:
+        lim = t.n
+    while i < lim and _is_space(rd(t, i)):
+        i += 1
+    if i >= lim:
+        return False
+    c = rd(t, i)
+    return c == 44 or c == 40 or c == 0x2014 or c == 45
+
+
+cdef inline bint _is_opener(Py_UCS4 c) noexcept:
+    # "'([{\u201c\u2018\u00ab*#>-\u2014\u2013 \t
+    return (c == 34 or c == 39 or c == 40 or c == 91 or c == 123 or c == 0x201C
+            or c == 0x2018 or c == 0xAB or c == 42 or c == 35 or c == 62 or c == 45
+            or c == 0x2014 or c == 0x2013 or c == 32 or c == 9)
+
+
+cdef inline bint _is_sent_end(Py_UCS4 c) noexcept:
+    # .!?:;\n\r\u2029
+    return (c == 46 or c == 33 or c == 63 or c == 58 or c == 59 or c == 10 or c == 13
+            or c == 0x2029)
+
+
+cdef bint _is_initial(const Buf* t, Py_ssize_t start) noexcept:
+    """geo/mentions.py ``_is_initial``: a sentence or line start."""
+    cdef Py_ssize_t i = start - 1
+    cdef Py_UCS4 c, p
+    while i >= 0:
+        c = rd(t, i)
+        if not _is_opener(c):
+            break
+        if (c == 0x2014 or c == 0x2013 or c == 45) and i > 0 and rd(t, i - 1) == 32:
+            return False
+        i -= 1
+    if i < 0:
+        return True
+    c = rd(t, i)
+    if _is_sent_end(c):
+        return not (
+            c == 46 and i >= 1 and _is_upper1(rd(t, i - 1))
+            and (i < 2 or not _is_alpha(rd(t, i - 2)))
+        )
+    if (c == 34 or c == 0x201D) and i >= 1:
+        p = rd(t, i - 1)
+        return p == 46 or p == 33 or p == 63
+    return False
+
+
+cdef void _prev_word(const Buf* t, Py_ssize_t start, Py_ssize_t* ws, Py_ssize_t* we) noexcept:
+    """Bounds of geo/mentions.py ``_prev_word(text, start)``."""
+    cdef Py_ssize_t i, j, lo
+    if start >= 2 and rd(t, start - 1) == 32:
+        lo = start - 48
+        if lo < 0:
+            lo = 0
+        j = start - 2
+        while j >= lo and rd(t, j) != 32:
+            j -= 1
+        if j >= lo and _isalpha_span(t, j + 1, start - 1):
+            ws[0] = j + 1
+            we[0] = start - 1
+            return
+    i = start - 1
+    if i < 0 or not _is_space(rd(t, i)):
+        ws[0] = start
+        we[0] = start
+        return
+    while i >= 0 and _is_space(rd(t, i)):
+        i -= 1
+    if i >= 0 and rd(t, i) == 46:
+        i -= 1
+    j = i
+    while j >= 0 and _is_alpha(rd(t, j)):
+        j -= 1
+    ws[0] = j + 1
+    we[0] = i + 1
+
+
+cdef tuple _facts(str key, object idxs, dict memo, object g):
+    found = memo.get(key)
+    if found is None:
+        found = M._key_facts(key, idxs, g)
+    return <tuple>found
+
+
+cdef bint _is_place_word(str word, dict memo, object g) except -1:
+    found = memo.get(word)
+    if found is None:
+        found = M._is_place_word(word, g)
+    return found
+
+
+cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
+    cdef Buf t = _buf(text)
+    cdef Buf f = _buf(folded)
+    cdef dict facts_memo = g.key_facts
+    cdef dict upper_memo = g.upper_names
+    cdef dict place_words = g.place_words
+    cdef frozenset common = x.common, titles = x.titles, given = x.given, preps = x.preps
+    cdef frozenset qualifiers = x.qualifiers, suffixes = x.suffixes
+    cdef frozenset connectors = x.connectors
+    cdef frozenset cues_after = x.cues_after, cues_before = x.cues_before
+    cdef dict dem = x.dem
+    cdef list kept = []
+    cdef set surnames = None
+    cdef Py_ssize_t n = t.n, start, end, line_s = 0, line_e = -1, ws, we, q, lim
+    cdef int style = STYLE_NONE, context
+    cdef bint strong, is_dem, noise, is_given, all_common, upper, dateline, locative
+    cdef bint adjacent_prev, evidence
+    cdef tuple facts
+    cdef str key, nxt, nxt_key, prev, prev_key
+    cdef Py_UCS4 ch
+    cdef Cand c
+    name_key = gz.name_key
+    apposition = M._PERSON_APPOSITION.match
+    followed_by_qualifier = M._followed_by_qualifier
+    for c in cands:
+        key = c.key
+        facts = _facts(key, c.idxs, facts_memo, g)
+        strong = facts[0]
+        is_dem = facts[1]
+        noise = facts[2]
+        is_given = facts[3]
+        all_common = facts[4]
+        if is_dem and not strong:
+            continue
+        if not strong and not c.main and noise:
+            continue
+        start = c.start
+        end = c.end
+        if start > line_e or start < line_s:
+            if line_e < 0 or start < line_s:
+                line_s = _rfind_nl(&t, 0, start) + 1
+            else:
+                line_s = _rfind_nl(&t, line_e, start) + 1
+            line_e = _find_nl(&t, start)
+            if line_e < 0:
+                line_e = n
+            style = _line_style(&t, line_s, line_e)
+        upper = _isupper_span(&t, start, end)
+        dateline = upper and _line_start_blank(&t, start) and _dateline_after(&t, end)
+        if (
+            not strong
+            and upper
+            and end - start <= 5
+            and style != STYLE_CAPS
+            and not dateline
+        ):
+            found = upper_memo.get(key)
+            if found is None:
+                found = M._names_all_upper(key, c.idxs, g)
+            if not found:
+                continue  # an acronym (NATO, EULEX) that spells a village name
+        if dateline:
+            c.context = CTX_DATELINE
+        elif style == STYLE_CAPS:
+            c.context = CTX_CAPS
+        elif style == STYLE_HEADLINE:
+            c.context = CTX_HEADLINE
+        elif (
+            not (start >= 2 and rd(&t, start - 1) == 32 and _is_alnum(rd(&t, start - 2)))
+            and _is_initial(&t, start)
+        ):
+            c.context = CTX_INITIAL
+        context = c.context
+        # The next word, read only where it matters (geo/mentions.py _filter).
+        nxt = ""
+        if (
+            end < n
+            and rd(&f, end) == 32
+            and ((is_given and not strong) or (end + 1 < n and _is_upper1(rd(&f, end + 1))))
+        ):
+            lim = end + 40
+            if lim > n:
+                lim = n
+            if end + 1 < lim and _is_letter(rd(&f, end + 1)):
+                q = end + 2
+                while q < lim:
+                    ch = rd(&f, q)
+                    if not (_is_word(ch) or ch == 39 or ch == 45):
+                        break
+                    q += 1
+                nxt = PyUnicode_Substring(folded, end + 1, q)
+        nxt_key = name_key(nxt) if nxt else ""
+        if strong:
+            c.locative = -1
+            prev_key = ""
+            locative = False
+        else:
+            _prev_word(&f, start, &ws, &we)
+            prev = PyUnicode_Substring(folded, ws, we) if we > ws else ""
+            prev_key = prev.lower()
+            locative = prev_key in preps and prev_key != "of"
+            c.locative = locative
+            adjacent_prev = (
+                start >= 1 and rd(&f, start - 1) == 32 and we > ws and _is_upper1(rd(&f, ws))
+            )
+            if prev_key in titles or (
+                adjacent_prev
+                and (
+                    name_key(prev) in given
+                    or (
+                        prev_key not in common
+                        and prev_key not in qualifiers
+                        and name_key(prev) not in dem
+                        and not _is_place_word(prev, place_words, g)
+                        and not _is_initial(&t, start - (we - ws) - 1)
+                    )
+                )
+            ):
+                if surnames is None:
+                    surnames = set()
+                surnames.add(key)
+                continue
+            if is_given and context != CTX_CAPS and context != CTX_HEADLINE:
+                if (
+                    nxt
+                    and _is_upper1(<Py_UCS4>nxt[0])
+                    and nxt_key not in suffixes
+                    and nxt_key not in dem
+                    and (nxt_key in given or not _is_place_word(nxt, place_words, g))
+                ):
+                    if surnames is None:
+                        surnames = set()
+                    surnames.add(nxt_key)  # "Florence Nightingale": a first name
+                    continue
+                if (
+                    nxt_key in cues_after
+                    or prev_key in cues_before
+                    or apposition(folded, end, end + 8) is not None
+                ):
+                    continue  # "Milan said", "said Florence, a teacher"
+        if (
+            nxt
+            and _is_upper1(<Py_UCS4>nxt[0])
+            and context != CTX_CAPS
+            and context != CTX_HEADLINE
+            and nxt_key not in common
+            and nxt_key not in dem
+            and nxt_key not in connectors
+            and not _is_place_word(nxt, place_words, g)
+        ):
+            # "Milan Radoicic", "Jordan Peterson": the place is a first name.
+            if surnames is None:
+                surnames = set()
+            surnames.add(nxt_key)
+            if not (strong and context == CTX_DATELINE):
+                continue
+        if not strong:
+            if surnames is not None and key in surnames:
+                continue
+            if all_common:
+                evidence = context == CTX_DATELINE or (context == CTX_CAPITALISED and locative)
+                if not evidence and not followed_by_qualifier(folded, end, g):
+                    continue
+                c.notes = c.notes + ("common English word; accepted on context",)
+        kept.append(c)
+    if surnames is None:
+        return kept
+    return [
+        c for c in kept
+        if c.key not in surnames or _facts(c.key, c.idxs, facts_memo, g)[5]
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Pass 3: disambiguation
+
+
+cdef dict _document_focus(_Ctx x, list cands, dict demonym_votes, object g):
+    cdef dict votes = {}
+    cdef dict memo = g.key_votes
+    cdef Py_ssize_t memo_max = M._MEMO_MAX
+    cdef Cand c
+    vote_of = M._vote_of
+    for c in cands:
+        if c.context == CTX_PHRASE:
+            iso = vote_of(c.idxs, g)
+        else:
+            iso = memo.get(c.key, _NO_QUAL)
+            if iso is _NO_QUAL:
+                iso = vote_of(c.idxs, g)
+                if len(memo) >= memo_max:
+                    memo.clear()
+                memo[c.key] = iso
+        if iso is not None:
+            votes[iso] = votes.get(iso, 0.0) + 1.0
+    for iso, v in demonym_votes.items():
+        votes[iso] = votes.get(iso, 0.0) + v
+    votes.pop("", None)
+    return votes
+
+
+cdef struct Anchor:
+    double p2  # latitude in radians
+    double cp2  # its cosine
+    double x  # longitude in degrees
+
+
+cdef class _Anchors:
+    """The confident places of a text (geo/mentions.py ``_anchors``) with the
+    per-anchor half of the haversine, and the box of ``_reach``."""
+
+    cdef Anchor* items
+    cdef list keys
+    cdef Py_ssize_t n
+    cdef double lat_lo, lat_hi, lon_lo, lon_hi, cos_min
+
+    def __dealloc__(self):
+        free(self.items)
+
+
+cdef _Anchors _make_anchors(list rows):
+    """``rows``: (key, lon, lat) per anchor, in the reference's order."""
+    cdef _Anchors a = _Anchors.__new__(_Anchors)
+    cdef Py_ssize_t k, n = len(rows)
+    cdef double x, y, p2, c
+    a.n = n
+    a.keys = [r[0] for r in rows]
+    a.items = <Anchor*>malloc((n if n else 1) * sizeof(Anchor))
+    if a.items == NULL:
+        raise MemoryError()
+    if n == 0:
+        a.lat_lo = INFINITY
+        a.lat_hi = -INFINITY
+        a.lon_lo = 0.0
+        a.lon_hi = 0.0
+        a.cos_min = 0.0
+        return a
+    far = M._FAR_DEGREES
+    for k in range(n):
+        x = rows[k][1]
+        y = rows[k][2]
+        p2 = y * _RAD
+        a.items[k].p2 = p2
+        a.items[k].cp2 = cos(p2)
+        a.items[k].x = x
+        c = cos(y * _RAD)
+        if k == 0:
+            a.lat_lo = y
+            a.lat_hi = y
+            a.lon_lo = x
+            a.lon_hi = x
+            a.cos_min = c
+        else:
+            # min() and max() keep the first of equal values; with floats that
+            # compare equal, which one is kept does not change the box.
+            if y < a.lat_lo:
+                a.lat_lo = y
+            if y > a.lat_hi:
+                a.lat_hi = y
+            if x < a.lon_lo:
+                a.lon_lo = x
+            if x > a.lon_hi:
+                a.lon_hi = x
+            if c < a.cos_min:
+                a.cos_min = c
+    a.lat_lo = a.lat_lo - far
+    a.lat_hi = a.lat_hi + far
+    return a
+
+
+cdef inline double _sq(double v) noexcept:
+    return pow(v, 2.0)  # Python's ``v ** 2`` (not v * v: the same float only if pow rounds so)
+
+
+cdef inline double _arc_km(double a) noexcept:
+    cdef double r = sqrt(a)
+    if not (r < 1.0):  # min(1.0, r)
+        r = 1.0
+    return 6371.0 * 2 * asin(r)
+
+
+cdef double _nearest_km(double lon, double lat, str key, _Anchors a) except? -1.0:
+    """geo/mentions.py ``_nearest_km``: the same arithmetic, the same float."""
+    cdef double p1 = lat * _RAD
+    cdef double cp1 = cos(p1)
+    cdef double best = INFINITY, lat_term, av, limit, d, dmin
+    cdef Py_ssize_t k, n_values = 0, n_near = 0
+    cdef double* values = <double*>malloc((a.n if a.n else 1) * sizeof(double))
+    cdef Anchor* it
+    if values == NULL:
+        raise MemoryError()
+    for k in range(a.n):
+        if <str>a.keys[k] == key:
+            continue
+        it = &a.items[k]
+        lat_term = _sq(sin((it.p2 - p1) / 2))
+        if lat_term > best * (1.0 + 1e-9):
+            continue
+        av = lat_term + cp1 * it.cp2 * _sq(sin(((it.x - lon) * _RAD) / 2))
+        if av < best:
+            best = av
+        values[n_values] = av
+        n_values += 1
+    if n_values == 1:
+        free(values)
+        return _arc_km(best)
+    if n_values == 0:
+        free(values)
+        return INFINITY
+    limit = best * (1.0 + 1e-9)
+    dmin = INFINITY
+    for k in range(n_values):
+        if values[k] <= limit:
+            n_near += 1
+            d = _arc_km(values[k])
+            if n_near == 1 or d < dmin:  # min() keeps the first of equals
+                dmin = d
+    free(values)
+    if n_near == 1:
+        return _arc_km(best)
+    return dmin
+
+
+cdef inline double _pymod(double a, double b) noexcept:
+    """Python's float ``a % b`` (the result takes the sign of ``b``)."""
+    cdef double m = fmod(a, b)
+    if m != 0.0:
+        if (b < 0) != (m < 0):
+            m += b
+    else:
+        m = copysign(0.0, b)
+    return m
+
+
+cdef bint _beyond_reach(double lon, double lat, _Anchors a, double far_a) noexcept:
+    """geo/mentions.py ``_beyond_reach``."""
+    cdef double g1, g2, gap, bound
+    if lat < a.lat_lo or lat > a.lat_hi:
+        return True
+    if a.lon_lo <= lon <= a.lon_hi:
+        return False
+    g1 = _pymod(a.lon_lo - lon, 360.0)
+    g2 = _pymod(lon - a.lon_hi, 360.0)
+    gap = g2 if g2 < g1 else g1  # min() keeps the first of equals
+    bound = cos(lat * _RAD) * a.cos_min * _sq(sin((gap * _RAD) / 2))
+    return bound > far_a
+
+
+cdef inline double _bonus_of(double d) noexcept:
+    return 1.0 if d < 50 else 0.6 if d < 200 else 0.2 if d < 1000 else 0.0
+
+
+cdef double _prior(dict priors, Py_ssize_t i, object g) except? -1.0:
+    found = priors.get(i)
+    if found is None:
+        found = M._prior(g, i)
+    return found
+
+
+cdef object _shortlist(_Ctx x, Cand c, dict focus, object g):
+    """The records worth scoring (geo/mentions.py ``_shortlist``)."""
+    cdef Py_ssize_t top = M._TOP_K, k, taken
+    idxs = c.idxs
+    if len(idxs) <= top:
+        return idxs
+    cdef dict ranked_memo = g.ranked
+    ranked = ranked_memo.get(c.key)
+    if ranked is None:
+        ranked = M._shortlist(c, focus, g)  # fills the memo
+        ranked = ranked_memo[c.key]
+    cdef list keep = list(ranked[:top])
+    taken = 0
+    for k in range(top, len(ranked)):
+        if taken >= top:
+            break
+        i = ranked[k]
+        if focus.get(x.countries[i], 0) > 0:
+            keep.append(i)
+            taken += 1
+    return keep
+
+
+cdef Scored _score_candidates(_Ctx x, Cand c, object qual, dict focus, double total_votes,
+                              _Anchors anchors, object g):
+    cdef object idxs = c.idxs
+    cdef Py_ssize_t i, pos, n
+    cdef double share, s, d, bonus
+    cdef bint qualified, has_anchors = anchors.n > 0
+    cdef str iso
+    cdef Entry* entries
+    cdef int kind
+    if len(idxs) == 1 and not has_anchors:
+        i = idxs[0]
+        iso = x.countries[i]
+        share = focus.get(iso, 0.0) / total_votes
+        memo_key = (i, share, qual)
+        found = x.single_outcomes.get(memo_key)
+        if found is None:
+            qualified = (
+                qual is not None and iso == qual[0] and (qual[1] == "" or qual[1] == x.admin1[i])
+            )
+            entries = <Entry*>malloc(sizeof(Entry))
+            if entries == NULL:
+                raise MemoryError()
+            entries[0].neg_s = 0.0
+            entries[0].neg_pop = 0
+            entries[0].pos = 0
+            entries[0].i = i
+            entries[0].share = share
+            entries[0].qualified = qualified
+            entries[0].d = 0.0
+            entries[0].bonus = 0.0
+            found = _new_scored(entries, 1, qual, (i,), x)
+            if len(x.single_outcomes) >= M._SINGLE_MEMO_MAX:
+                x.single_outcomes.clear()
+            x.single_outcomes[memo_key] = found
+        return <Scored>found
+    cdef dict priors = g.priors
+    shortlist = _shortlist(x, c, focus, g)
+    n = len(shortlist)
+    entries = <Entry*>malloc((n if n else 1) * sizeof(Entry))
+    if entries == NULL:
+        raise MemoryError()
+    try:
+        for pos in range(n):
+            i = shortlist[pos]
+            s = _prior(priors, i, g)
+            iso = x.countries[i]
+            share = focus.get(iso, 0.0) / total_votes
+            if share > 0:
+                s += 1.5 * share
+            qualified = (
+                qual is not None and iso == qual[0] and (qual[1] == "" or qual[1] == x.admin1[i])
+            )
+            if qualified:
+                s += 3.0 if not qual[1] else 4.5
+            d = 0.0
+            bonus = 0.0
+            kind = x.kind[i]
+            if has_anchors and kind != x.k_country and kind != x.k_region:
+                d = _nearest_km(x.lon[i], x.lat[i], c.key, anchors)
+                bonus = _bonus_of(d)
+                if bonus:
+                    s += bonus
+            entries[pos].neg_s = -s
+            entries[pos].neg_pop = -x.pop[i]
+            entries[pos].pos = pos
+            entries[pos].i = i
+            entries[pos].share = share
+            entries[pos].qualified = qualified
+            entries[pos].d = d
+            entries[pos].bonus = bonus
+    except BaseException:
+        free(entries)
+        raise
+    qsort(entries, n, sizeof(Entry), _entry_cmp)
+    return _new_scored(entries, n, qual, idxs, x)
+
+
+cdef Scored _rescore_near(_Ctx x, Cand c, Scored first, _Anchors anchors, double far_a):
+    """geo/mentions.py ``_rescore_near``: the first pass's scores plus the
+    proximity bonus."""
+    cdef Py_ssize_t k, n = first.n, i
+    cdef Entry* entries = <Entry*>malloc(n * sizeof(Entry))
+    cdef Entry* e
+    cdef double lon, lat, d, bonus
+    cdef int kind
+    if entries == NULL:
+        raise MemoryError()
+    try:
+        for k in range(n):
+            entries[k] = first.entries[k]
+            e = &entries[k]
+            i = e.i
+            kind = x.kind[i]
+            if kind == x.k_country or kind == x.k_region:
+                continue
+            lon = x.lon[i]
+            lat = x.lat[i]
+            if (
+                lat < anchors.lat_lo
+                or lat > anchors.lat_hi
+                or (not (anchors.lon_lo <= lon <= anchors.lon_hi)
+                    and _beyond_reach(lon, lat, anchors, far_a))
+            ):
+                e.d = INFINITY
+                e.bonus = 0.0
+                continue
+            d = _nearest_km(lon, lat, c.key, anchors)
+            bonus = _bonus_of(d)
+            if bonus:
+                e.neg_s = -(-e.neg_s + bonus)
+            e.d = d
+            e.bonus = bonus
+    except BaseException:
+        free(entries)
+        raise
+    qsort(entries, n, sizeof(Entry), _entry_cmp)
+    return _new_scored(entries, n, first.qual, first.idxs, x)
+
+
+cdef double _round3(double value, dict memo, Py_ssize_t memo_max) except? -1.0:
+    """``round(value, 3)``, memoised (geo/mentions.py ``_round3``)."""
+    if value == 0.0:
+        return _py_round(value, 3)
+    found = memo.get(value)
+    if found is None:
+        if len(memo) >= memo_max:
+            memo.clear()
+        found = _py_round(value, 3)
+        memo[value] = found
+    return found
+
+
+cdef double _rounded_score(Scored r, double penalty, dict rounded,
+                           Py_ssize_t memo_max) except? -1.0:
+    """``_round3(min(1.0, margin * penalty))``, kept on the outcome for the few
+    penalties there are (the reference's ``rounded`` dict)."""
+    cdef int k
+    cdef double v
+    for k in range(r.n_rounded):
+        if r.penalties[k] == penalty:
+            return r.scores[k]
+    v = r.margin * penalty
+    if not (v < 1.0):  # min(1.0, v)
+        v = 1.0
+    v = _round3(v, rounded, memo_max)
+    if r.n_rounded < 4:
+        r.penalties[r.n_rounded] = penalty
+        r.scores[r.n_rounded] = v
+        r.n_rounded += 1
+    return v
+
+
+cdef dict _resolve(_Ctx x, str folded, list cands, dict focus, _Anchors anchors, object g,
+                   dict first_pass):
+    """Choose each candidate's place; one outcome per name and qualifier."""
+    cdef double total_votes = _py_sum(focus.values()) or 1.0
+    cdef dict memo = {}
+    cdef dict rounded = M._ROUNDED
+    cdef Py_ssize_t memo_max = M._MEMO_MAX
+    cdef double far_a = M._FAR_A
+    cdef double penalty, v
+    cdef Cand c
+    cdef Scored result, first
+    cdef Buf f = _buf(folded)
+    qualifier = M._qualifier
+    for c in cands:
+        if c.place is not None:
+            continue
+        qual = c.qual
+        if qual is _NO_QUAL:
+            if c.end < f.n and rd(&f, c.end) == 44:
+                qual = qualifier(folded, c.end, g)
+            else:
+                qual = None
+            c.qual = qual
+        key = c.key if qual is None else (c.key, qual)
+        result = memo.get(key)
+        if result is None:
+            first = first_pass.get(key) if first_pass is not None else None
+            if first is not None and len(c.idxs) > 1 and (
+                first.idxs is c.idxs or first.idxs == c.idxs
+            ):
+                result = _rescore_near(x, c, first, anchors, far_a)
+            else:
+                result = _score_candidates(x, c, qual, focus, total_votes, anchors, g)
+            memo[key] = result
+        _set_record_place(c, result, x)
+        penalty = x.penalty[c.context]
+        if c.notes:
+            penalty *= 0.8
+        c.score = _rounded_score(result, penalty, rounded, memo_max)
+        c.scored = result
+    return memo
+
+
+cdef list _anchor_rows(_Ctx x, list cands):
+    """(key, lon, lat) of the confident specific places, one per name."""
+    cdef dict out = {}
+    cdef Cand c
+    cdef int k
+    for c in cands:
+        if c.place is None:
+            continue
+        k = c.pkind
+        if k == x.k_country or k == x.k_region or k == x.k_line or k == x.k_area:
+            continue
+        if (c.score >= 0.6 or len(c.idxs) == 1) and c.key not in out:
+            out[c.key] = (c.key, c.plon, c.plat)
+    return list(out.values())
+
+
+cdef void _resolve_again(_Ctx x, str folded, list cands, dict focus, object g,
+                         dict first_pass) except *:
+    cdef list rows = _anchor_rows(x, cands)
+    if not rows:
+        return
+    cdef list ambiguous = []
+    cdef Cand c
+    for c in cands:
+        if len(c.idxs) > 1 and c.context != CTX_PHRASE:
+            c.place = None
+            ambiguous.append(c)
+    _resolve(x, folded, ambiguous, focus, _make_anchors(rows), g, first_pass)
+
+
+cdef double _haversine_km(double lon1, double lat1, double lon2, double lat2) noexcept:
+    cdef double p1 = lat1 * _RAD, p2 = lat2 * _RAD
+    cdef double dp = p2 - p1, dl = (lon2 - lon1) * _RAD
+    cdef double a = _sq(sin(dp / 2)) + cos(p1) * cos(p2) * _sq(sin(dl / 2))
+    return _arc_km(a)
+
+
+cdef bint _plausible(_Ctx x, Cand c, list pids, double* plons, double* plats,
+                     dict focus, object g, str folded) except -1:
+    """geo/mentions.py ``_plausible``: a minor place needs a reason to be believed."""
+    cdef Py_ssize_t ws, we, k, n_others = 0
+    cdef Buf f
+    cdef double reach
+    if c.place is None or c.context == CTX_PHRASE:
+        return True
+    if c.pkind != x.k_village and c.pkind != x.k_town:
+        return True
+    if c.locative < 0:  # a strong name: the filter left its previous word unread
+        f = _buf(folded)
+        _prev_word(&f, c.start, &ws, &we)
+        prev_key = PyUnicode_Substring(folded, ws, we).lower() if we > ws else ""
+        c.locative = prev_key in x.preps and prev_key != "of"
+    if c.locative or _facts(c.key, c.idxs, g.key_facts, g)[5]:
+        return True
+    for k in range(len(pids)):
+        if pids[k] != c.pid:
+            n_others += 1
+    if n_others == 0:
+        return True
+    reach = 1000.0 if c.main else 300.0
+    if c.main and focus.get(c.place.country or "", 0) > 0:
+        return True
+    for k in range(len(pids)):
+        if pids[k] != c.pid and _haversine_km(c.plon, c.plat, plons[k], plats[k]) < reach:
+            return True
+    return False
+
+
+cdef list _plausible_only(_Ctx x, list cands, dict focus, object g, str folded):
+    cdef dict seen = {}
+    cdef list pids = []
+    cdef Cand c
+    cdef Py_ssize_t n = 0, k
+    cdef double* plons = <double*>malloc((len(cands) + 1) * sizeof(double))
+    cdef double* plats = <double*>malloc((len(cands) + 1) * sizeof(double))
+    cdef list out = []
+    if plons == NULL or plats == NULL:
+        free(plons)
+        free(plats)
+        raise MemoryError()
+    try:
+        for c in cands:
+            if c.place is None or c.pkind == x.k_region or c.pkind == x.k_country:
+                continue
+            # A dict comprehension keeps a key's first position and last value.
+            found = seen.get(c.pid)
+            if found is None:
+                seen[c.pid] = n
+                pids.append(c.pid)
+                plons[n] = c.plon
+                plats[n] = c.plat
+                n += 1
+            else:
+                k = found
+                plons[k] = c.plon
+                plats[k] = c.plat
+        for c in cands:
+            if (
+                c.place is None
+                or c.context == CTX_PHRASE
+                or (c.pkind != x.k_village and c.pkind != x.k_town)
+                or _plausible(x, c, pids, plons, plats, focus, g, folded)
+            ):
+                out.append(c)
+    finally:
+        free(plons)
+        free(plats)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Phrases built around resolved countries
+
+
+cdef class _Hot:
+    """Where each hot word (geo/mentions.py ``_HOT_LIST``) starts in a text's
+    lower-cased form, in order (filled by :func:`_scan_lower`). No hot word
+    overlaps another (tests/test_mentions_fast.py), so at most one starts at a
+    position, and every position is compared: all the occurrences that
+    ``_hot_starts`` finds with one substring search each."""
+
+    cdef Py_ssize_t* pos
+    cdef int* word
+    cdef Py_ssize_t n, cap
+
+    def __dealloc__(self):
+        free(self.pos)
+        free(self.word)
+
+
+cdef _Hot _new_hot():
+    cdef _Hot h = _Hot.__new__(_Hot)
+    h.n = 0
+    h.cap = 16
+    h.pos = <Py_ssize_t*>malloc(h.cap * sizeof(Py_ssize_t))
+    h.word = <int*>malloc(h.cap * sizeof(int))
+    if h.pos == NULL or h.word == NULL:
+        raise MemoryError()
+    return h
+
+
+cdef int _hot_add(_Hot h, Py_ssize_t pos, int word) except -1:
+    cdef Py_ssize_t* p
+    cdef int* w
+    if h.n == h.cap:
+        p = <Py_ssize_t*>realloc(h.pos, 2 * h.cap * sizeof(Py_ssize_t))
+        if p == NULL:
+            raise MemoryError()
+        h.pos = p
+        w = <int*>realloc(h.word, 2 * h.cap * sizeof(int))
+        if w == NULL:
+            raise MemoryError()
+        h.word = w
+        h.cap *= 2
+    h.pos[h.n] = pos
+    h.word[h.n] = word
+    h.n += 1
+    return 0
+
+
+cdef bint _hot_near(_Hot hot, Py_ssize_t start, Py_ssize_t end) noexcept:
+    """A hot word starts between 60 characters before ``start`` and 100 after ``end``."""
+    cdef Py_ssize_t lo = 0, hi = hot.n, mid, target = start - 60
+    while lo < hi:  # bisect_left
+        mid = (lo + hi) // 2
+        if hot.pos[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < hot.n and hot.pos[lo] <= end + 100
+
+
+cdef Cand _phrase(_Ctx x, str text, Py_ssize_t s, Py_ssize_t e, object place, str reason):
+    cdef str surface = PyUnicode_Substring(text, s, e)
+    cdef Cand c = _new_cand(s, e, gz.name_key(surface), [], surface, True, CTX_PHRASE)
+    _set_built_place(c, place, x)
+    c.reason = reason
+    c.score = 0.9
+    return c
+
+
+cdef list _phrase_mentions(_Ctx x, str text, str folded, str lower, _Hot hot, list cands,
+                           dict focus, object g):
+    """geo/mentions.py ``_phrase_mentions``: border and direction phrases."""
+    cdef list out = []
+    cdef list countries = []
+    cdef Cand c, other
+    cdef Buf fb
+    cdef Py_ssize_t s, e, ws, we, w0
+    for c in cands:
+        if c.place is not None and c.pkind == x.k_country:
+            countries.append(c)
+    if not countries:
+        return out
+    cdef dict by_start = {}
+    for c in countries:
+        by_start[c.start] = c
+    cdef set used = set()
+    fb = _buf(folded)
+    joined = M._JOINED.match
+    border_after = M._border_after().match
+    border_before = M._border_before().search
+    direction_before = M._direction_before().search
+    border_links = M._BORDER_LINKS
+    directions = x.directions
+    border_place = M._border_place
+    border_reason = M._border_reason
+    part_of = M._part_of
+    for c in countries:
+        iso = c.place.country or ""
+        if c.start in used:
+            continue
+        if not _hot_near(hot, c.start, c.end):
+            continue
+        w0 = c.start - 60
+        if w0 < 0:
+            w0 = 0
+        window = PyUnicode_Substring(folded, w0, c.start)
+        after = PyUnicode_Substring(folded, c.end, min(c.end + 60, fb.n))
+        # "X-Y border", "X and Y border"
+        m2 = joined(after)
+        if m2:
+            other = by_start.get(c.end + m2.end())
+            if other is not None and other.place is not None:
+                tail = PyUnicode_Substring(folded, other.end, min(other.end + 40, fb.n))
+                mb = border_after(tail)
+                if mb:
+                    place = g.border(iso, other.place.country or "")
+                    if place is not None:
+                        e = other.end + mb.end()
+                        out.append(_phrase(x, text, c.start, e, place,
+                                           "border of two named countries"))
+                        used.add(c.start)
+                        used.add(other.start)
+                        continue
+        _prev_word(&fb, c.start, &ws, &we)
+        last = PyUnicode_Substring(folded, ws, we).lower() if we > ws else ""
+        mb = border_before(window) if last in border_links else None
+        if mb:
+            s = c.start - len(window) + mb.start(1)
+            place = border_place(iso, focus, g)
+            if place is not None:
+                out.append(_phrase(x, text, s, c.end, place, border_reason(place, iso)))
+                used.add(c.start)
+                continue
+        mb = border_after(after)
+        if mb:
+            place = border_place(iso, focus, g)
+            if place is not None:
+                out.append(_phrase(x, text, c.start, c.end + mb.end(), place,
+                                   border_reason(place, iso)))
+                used.add(c.start)
+                continue
+        md = direction_before(window) if last == "of" or last in directions else None
+        if md:
+            word = (md.group(1) or md.group(2) or "").lower()
+            direction = directions.get(word)
+            s = c.start - len(window) + md.start(1 if md.group(1) else 2)
+            if direction:
+                place = part_of(c.place, direction, g)
+                if place is not None:
+                    out.append(_phrase(x, text, s, c.end, place,
+                                       f"{word} part of {c.place.name}"))
+                    used.add(c.start)
+    return out
+
+
+cdef list _demonym_borders(_Ctx x, str text, str folded, str lower, _Hot hot, dict focus,
+                           object g):
+    """geo/mentions.py ``_demonym_borders``: "the Serbian border". The border
+    words are the matches of ``_BORDER_WORD`` (a whole word, an optional
+    plural s), found among the hot words; the word before is ``_WORD_BEFORE``'s
+    match (ASCII letters, then blanks up to the border word, within 30
+    characters)."""
+    cdef list out = []
+    cdef Buf lb = _buf(lower)
+    cdef Buf fb = _buf(folded)
+    cdef Py_ssize_t k, p, e, lo, q, ws, n = lb.n
+    cdef int w
+    cdef Py_UCS4 c
+    cdef dict dem = x.dem
+    border_place = M._border_place
+    border_reason = M._border_reason
+    for k in range(hot.n):
+        w = hot.word[k]
+        p = hot.pos[k]
+        if w == x.hot_border or w == x.hot_frontier:
+            e = p + (6 if w == x.hot_border else 8)
+        elif w == x.hot_boundar:
+            if p + 7 >= n or rd(&lb, p + 7) != 121:  # "boundar" + "y"
+                continue
+            e = p + 8
+        else:
+            continue
+        if p > 0 and _is_word(rd(&lb, p - 1)):
+            continue
+        if e < n and rd(&lb, e) == 115:  # s?
+            if e + 1 == n or not _is_word(rd(&lb, e + 1)):
+                e += 1
+            else:
+                continue
+        elif e < n and _is_word(rd(&lb, e)):
+            continue
+        lo = p - 30
+        if lo < 0:
+            lo = 0
+        q = p
+        while q > lo and _is_space(rd(&lb, q - 1)):
+            q -= 1
+        if q == p:
+            continue
+        ws = q
+        while ws > lo:
+            c = rd(&lb, ws - 1)
+            if not (97 <= c <= 122):
+                break
+            ws -= 1
+        if ws == q:
+            continue
+        word = PyUnicode_Substring(lower, ws, q)
+        if word not in dem or not _is_upper1(rd(&fb, ws)):
+            continue
+        iso = dem[word]
+        place = border_place(iso, focus, g)
+        if place is not None:
+            reason = f"border named by a demonym ({iso}); {border_reason(place, iso)}"
+            out.append(_phrase(x, text, ws, e, place, reason))
+    return out
+
+
+def _start_of(Cand c):
+    return c.start
+
+
+cdef list _merge_by_start(list a, list b):
+    """``sorted(a + b, key=start)``, stable, for two lists already in that order."""
+    cdef list out = []
+    cdef Py_ssize_t i = 0, j = 0, na = len(a), nb = len(b)
+    cdef Cand ca, cb
+    while i < na and j < nb:
+        ca = a[i]
+        cb = b[j]
+        if cb.start < ca.start:
+            out.append(cb)
+            j += 1
+        else:
+            out.append(ca)
+            i += 1
+    if i < na:
+        out.extend(a[i:])
+    if j < nb:
+        out.extend(b[j:])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Mentions, built without the frozen dataclass's per-field object.__setattr__
+
+
+cdef list _MENTION_SLOTS = []
+
+
+def _check_mention_layout():
+    """The fast constructor fills Mention's slots in field order; refuse to load
+    (the pure-Python geoparser is used instead) if the class has changed."""
+    names = [f.name for f in dataclasses.fields(Mention)]
+    if names != ["text", "start", "end", "place", "score", "reason", "alternatives"]:
+        raise ImportError(f"geo.models.Mention has fields {names}; update geo/_cmentions.pyx")
+    _MENTION_SLOTS[:] = [Mention.__dict__[n] for n in names]
+    place = Place("gn:0", "Kosovo", "country", "XK", 20.9, 42.6)
+    args = ("Kosovo", 3, 9, place, 0.5, "why", ("gn:1",))
+    fast = _new_mention(*args)
+    slow = Mention(*args)
+    if fast != slow or repr(fast) != repr(slow) or hash(fast) != hash(slow):
+        raise ImportError("geo/_cmentions.pyx builds Mention objects unlike the class does")
+
+
+def _new_mention(text, start, end, place, score, reason, alternatives):
+    cdef object m = geo_alloc(Mention)
+    cdef list slots = _MENTION_SLOTS
+    geo_set_slot(slots[0], m, text)
+    geo_set_slot(slots[1], m, start)
+    geo_set_slot(slots[2], m, end)
+    geo_set_slot(slots[3], m, place)
+    geo_set_slot(slots[4], m, score)
+    geo_set_slot(slots[5], m, reason)
+    geo_set_slot(slots[6], m, alternatives)
+    return m
+
+
+cdef object _mention(Cand c, str reason, tuple alternatives):
+    cdef object m = geo_alloc(Mention)
+    cdef list slots = _MENTION_SLOTS
+    geo_set_slot(slots[0], m, c.surface)
+    geo_set_slot(slots[1], m, c.start)
+    geo_set_slot(slots[2], m, c.end)
+    geo_set_slot(slots[3], m, c.place)
+    geo_set_slot(slots[4], m, c.score)
+    geo_set_slot(slots[5], m, reason)
+    geo_set_slot(slots[6], m, alternatives)
+    return m
+
+
+# ---------------------------------------------------------------------------
+# Public API
+
+
+def find_mentions(str text, *, published=None):
+    """geo/mentions.py ``find_mentions``, compiled: the same mentions."""
+    if not text:
+        return []
+    g = gz.load()
+    cdef _Ctx x = _context(g)
+    cdef str folded = _fold(x, text)
+    cdef dict demonym_votes = {}
+    cdef list cands = _sequence_candidates(x, text, folded, g, demonym_votes)
+    cdef str lower = folded.lower()
+    cdef _Hot hot = _new_hot()
+    cdef list phrases = _curated_phrases(x, text, lower, hot, g)
+    cands = _without_overlaps(cands, phrases)
+    cands = _filter(x, text, folded, cands, g)
+    if phrases:
+        cands = _merge_by_start(cands, phrases)
+    cdef dict focus = _document_focus(x, cands, demonym_votes, g)
+    cdef _Anchors none = _make_anchors([])
+    cdef dict first_pass = _resolve(x, folded, cands, focus, none, g, None)
+    _resolve_again(x, folded, cands, focus, g, first_pass)
+    cands = _plausible_only(x, cands, focus, g, folded)
+    cdef list built = _phrase_mentions(x, text, folded, lower, hot, cands, focus, g) if hot.n else []
+    if hot.n:
+        built += _without_overlaps(_demonym_borders(x, text, folded, lower, hot, focus, g), built)
+    if built:
+        cands = _py_sorted(_without_overlaps(cands, built) + built, key=_start_of)
+    cdef list out = []
+    cdef Cand c
+    cdef Scored scored
+    cdef tuple why
+    for c in cands:
+        if c.place is None:
+            continue
+        scored = c.scored
+        if scored is None:  # a phrase built with its reason
+            out.append(_mention(c, c.reason, c.alternatives))
+        else:
+            why = scored.text if scored.text is not None else _explain(scored, x, g)
+            reason = why[0]
+            if c.notes:
+                reason = "; ".join([reason, *c.notes])
+            out.append(_mention(c, reason, why[1]))
+    return out
+
+
+_check_mention_layout()
+
+
+def scan_lower(str lower):
+    """(phrase hits, hot word starts) of ``lower``, for tests."""
+    cdef _Hot hot = _new_hot()
+    found = _scan_lower(_context(gz.load()), lower, hot)
+    return found, [hot.pos[k] for k in range(hot.n)]
