@@ -38,9 +38,11 @@ from cpython.unicode cimport (
     Py_UNICODE_ISTITLE,
     Py_UNICODE_ISUPPER,
 )
+cimport cython
+from cpython.ref cimport PyObject, Py_XDECREF, Py_XINCREF
 from libc.math cimport INFINITY, asin, cos, fmod, copysign, pow, sin, sqrt
-from libc.stdlib cimport free, malloc, qsort, realloc
-from libc.string cimport memset
+from libc.stdlib cimport calloc, free, malloc, qsort, realloc
+from libc.string cimport memset, strlen
 
 import builtins
 import dataclasses
@@ -616,8 +618,24 @@ cdef tuple _explain(Scored r, _Ctx x, object g):
 # What the module keeps per gazetteer
 
 
+cdef struct RunSlot:
+    unsigned long long h
+    PyObject* key  # the run as written (a str), owned
+    PyObject* value  # its outcome (geo/mentions.py _run_outcome), owned
+
+
+cdef enum:
+    RUN_SLOTS = 1 << 16  # a power of two
+
+
 cdef class _Ctx:
     cdef object g
+    # The outcomes of runs of capitalised words by their text, found without
+    # making the run's str first: a direct-mapped table (a newer run replaces
+    # an older one in its slot), beside the gazetteer's run_memo. The outcome
+    # is a function of the run's text alone, so what the table holds changes
+    # nothing but speed.
+    cdef RunSlot* runs
     cdef double[::1] lon, lat
     cdef long long[::1] pop
     cdef unsigned char[::1] kind, flags
@@ -646,6 +664,15 @@ cdef class _Ctx:
     cdef unsigned char first_wide[256]
     cdef bint wide_first
     cdef Py_ssize_t n_hot
+    # By first two characters p = c0 << 8 | c1 (both below U+0100): the aliases
+    # starting so are pair_lo[p]..pair_hi[p] - 1 (SCAN_PAIR in scan_pairs[p]),
+    # the first hot word starting so is hot_first[p] - 1 (SCAN_HOT), the next
+    # one with the same two characters hot_next[w] - 1. SCAN_FIRST: an alias
+    # of one character starts with c0; compare all those starting with c0.
+    cdef unsigned short* pair_lo
+    cdef unsigned short* pair_hi
+    cdef unsigned char* hot_first
+    cdef unsigned char hot_next[64]
     # Folding (geo.gazetteer._FOLD) of the characters below U+10000, filled on
     # first use; 0xFFFFFFFF: not read yet.
     cdef unsigned int* fold_bmp
@@ -659,6 +686,15 @@ cdef class _Ctx:
     def __dealloc__(self):
         free(self.fold_bmp)
         free(self.scan_pairs)
+        cdef Py_ssize_t k
+        if self.runs != NULL:
+            for k in range(RUN_SLOTS):
+                Py_XDECREF(self.runs[k].key)
+                Py_XDECREF(self.runs[k].value)
+            free(self.runs)
+        free(self.pair_lo)
+        free(self.pair_hi)
+        free(self.hot_first)
     cdef double penalty[6]  # by context (geo/mentions.py _PENALTY)
 
     def __cinit__(self, g):
@@ -703,10 +739,20 @@ cdef class _Ctx:
             self.first_lo[k] = 0
             self.first_hi[k] = 0
         self.other_lo = len(self.phrase_list)
+        if len(self.phrase_list) >= 65535:
+            raise ValueError("more than 65,534 curated aliases: widen _Ctx.pair_lo")
         self.scan_pairs = <unsigned char*>malloc(65536)
-        if self.scan_pairs == NULL:
+        self.pair_lo = <unsigned short*>malloc(65536 * sizeof(unsigned short))
+        self.pair_hi = <unsigned short*>malloc(65536 * sizeof(unsigned short))
+        self.hot_first = <unsigned char*>malloc(65536)
+        if (self.scan_pairs == NULL or self.pair_lo == NULL or self.pair_hi == NULL
+                or self.hot_first == NULL):
             raise MemoryError()
         memset(self.scan_pairs, 0, 65536)
+        memset(self.pair_lo, 0, 65536 * sizeof(unsigned short))
+        memset(self.pair_hi, 0, 65536 * sizeof(unsigned short))
+        memset(self.hot_first, 0, 65536)
+        memset(self.hot_next, 0, sizeof(self.hot_next))
         memset(self.first_wide, 0, sizeof(self.first_wide))
         self.wide_first = False
         for k in range(len(self.phrase_list) - 1, -1, -1):
@@ -722,12 +768,19 @@ cdef class _Ctx:
                 self.wide_first = True
             elif len(phrase) == 1:
                 for c1 in range(256):
-                    self.scan_pairs[(first << 8) | c1] = 1
+                    self.scan_pairs[(first << 8) | c1] |= SCAN_FIRST
                 self.first_wide[first] = 1
             elif ord(phrase[1]) >= 256:
                 self.first_wide[first] = 1
             else:
-                self.scan_pairs[(first << 8) | ord(phrase[1])] = 1
+                pair = (first << 8) | ord(phrase[1])
+                self.scan_pairs[pair] |= SCAN_PAIR
+                if self.pair_hi[pair] == 0:
+                    self.pair_hi[pair] = k + 1
+                self.pair_lo[pair] = k  # sorted: the aliases of a pair are adjacent
+        self.runs = <RunSlot*>calloc(RUN_SLOTS, sizeof(RunSlot))
+        if self.runs == NULL:
+            raise MemoryError()
         self.fold_bmp = <unsigned int*>malloc(65536 * sizeof(unsigned int))
         if self.fold_bmp == NULL:
             raise MemoryError()
@@ -741,10 +794,16 @@ cdef class _Ctx:
         self.hot_chars = self.hot_chars_of.chars
         self.hot_off = self.hot_chars_of.offsets
         self.n_hot = len(self.hot_words)
-        for word in self.hot_words:
+        if self.n_hot >= 64:
+            raise ValueError("64 hot words or more: widen _Ctx.hot_next")
+        for w in range(self.n_hot - 1, -1, -1):
+            word = self.hot_words[w]
             if len(word) < 4 or not word.isascii():
                 raise ValueError(f"hot word {word!r}: four ASCII characters or more expected")
-            self.scan_pairs[(ord(word[0]) << 8) | ord(word[1])] = 1
+            pair = (ord(word[0]) << 8) | ord(word[1])
+            self.scan_pairs[pair] |= SCAN_HOT
+            self.hot_next[w] = self.hot_first[pair]
+            self.hot_first[pair] = w + 1
         for k in range(6):
             self.penalty[k] = M._PENALTY.get(_CONTEXT_NAMES[k], 1.0)
 
@@ -816,6 +875,42 @@ cdef void _set_built_place(Cand c, object place, _Ctx x):
 # Pass 1: candidates
 
 
+cdef inline unsigned long long _run_hash(const Buf* t, Py_ssize_t s, Py_ssize_t e) noexcept:
+    """FNV-1a over the code points of ``t[s:e]``."""
+    cdef unsigned long long h = 14695981039346656037ULL
+    cdef Py_ssize_t i
+    for i in range(s, e):
+        h = (h ^ <unsigned long long>rd(t, i)) * 1099511628211ULL
+    return h ^ (h >> 29)
+
+
+cdef object _run_cached(_Ctx x, const Buf* t, Py_ssize_t s, Py_ssize_t e, unsigned long long h):
+    """The outcome stored for the run ``t[s:e]``, or None."""
+    cdef RunSlot* slot = &x.runs[h & (RUN_SLOTS - 1)]
+    cdef Buf k
+    cdef Py_ssize_t i
+    if slot.key == NULL or slot.h != h:
+        return None
+    k = _buf(<str>slot.key)
+    if k.n != e - s:
+        return None
+    for i in range(k.n):
+        if rd(&k, i) != rd(t, s + i):
+            return None
+    return <object>slot.value
+
+
+cdef void _run_store(_Ctx x, unsigned long long h, str key, object value) noexcept:
+    cdef RunSlot* slot = &x.runs[h & (RUN_SLOTS - 1)]
+    Py_XINCREF(<PyObject*>key)
+    Py_XINCREF(<PyObject*>value)
+    Py_XDECREF(slot.key)
+    Py_XDECREF(slot.value)
+    slot.h = h
+    slot.key = <PyObject*>key
+    slot.value = <PyObject*>value
+
+
 cdef list _sequence_candidates(_Ctx x, str text, str folded, object g, dict votes):
     cdef Buf b = _buf(folded)
     cdef list out = []
@@ -829,16 +924,27 @@ cdef list _sequence_candidates(_Ctx x, str text, str folded, object g, dict vote
     cdef _Connectors conns = x.conns
     cdef str raw
     cdef tuple found, matches, votes_of, m
+    cdef Buf t = _buf(text)
+    cdef unsigned long long h = 0
+    cdef bint short_run
     while p < b.n:
         s = _next_run_start(&b, p)
         if s < 0:
             break
         e = _run_end(&b, s, conns)
         p = e
+        short_run = e - s <= memo_chars
+        if short_run:
+            h = _run_hash(&t, s, e)
+            found = _run_cached(x, &t, s, e, h)
+            if found is not None:
+                if found is not nothing:
+                    _run_candidates(found, s, out, votes)
+                continue
         raw = PyUnicode_Substring(text, s, e)
         found = memo.get(raw)
         if found is None:
-            if e - s > memo_chars:  # kept for this text only
+            if not short_run:  # kept for this text only
                 if long_runs is None:
                     long_runs = {}
                 found = long_runs.get(raw)
@@ -850,18 +956,25 @@ cdef list _sequence_candidates(_Ctx x, str text, str folded, object g, dict vote
                 if len(memo) >= memo_max:
                     memo.clear()
                 memo[raw] = found
-        if found is nothing:
-            continue
-        matches = found[0]
-        votes_of = found[1]
-        for m in matches:
-            rel = m[0]
-            e_rel = m[1]
-            out.append(_new_cand(s + rel, s + e_rel, m[2], m[3], m[5], m[4], CTX_CAPITALISED))
-        if votes_of:
-            for iso in votes_of:
-                votes[iso] = votes.get(iso, 0.0) + 0.5
+        if short_run:
+            _run_store(x, h, raw, found)
+        if found is not nothing:
+            _run_candidates(found, s, out, votes)
     return out
+
+
+cdef int _run_candidates(tuple found, Py_ssize_t s, list out, dict votes) except -1:
+    """The candidates of one run's outcome at ``s``, and its demonym votes."""
+    cdef tuple matches = found[0]
+    cdef tuple votes_of = found[1]
+    cdef tuple m
+    for m in matches:
+        out.append(_new_cand(s + <Py_ssize_t>m[0], s + <Py_ssize_t>m[1], m[2], m[3], m[5], m[4],
+                             CTX_CAPITALISED))
+    if votes_of:
+        for iso in votes_of:
+            votes[iso] = votes.get(iso, 0.0) + 0.5
+    return 0
 
 
 cdef unsigned char _ALNUM[128]
@@ -871,6 +984,12 @@ for _c in range(128):
 
 cdef inline bint _bit(const unsigned char* bits, Py_ssize_t k) noexcept:
     return (bits[k >> 3] >> (k & 7)) & 1
+
+
+cdef enum:
+    SCAN_PAIR = 1  # an alias of two characters or more starts with this pair
+    SCAN_HOT = 2  # a hot word starts with this pair
+    SCAN_FIRST = 4  # an alias of one character starts with the first of the pair
 
 
 cdef Py_ssize_t _flagged(const uchar* u, Py_ssize_t n, const unsigned char* pairs,
@@ -884,6 +1003,15 @@ cdef Py_ssize_t _flagged(const uchar* u, Py_ssize_t n, const unsigned char* pair
     cdef unsigned int c0, c1
     if n == 0:
         return 0
+    if uchar is cython.uchar:
+        # One byte per character: every pair is in the table. Written always,
+        # kept when flagged: no branch on the text (one position in ten is).
+        for s in range(n - 1):
+            out[k] = s
+            k += pairs[(<unsigned int>u[s] << 8) | u[s + 1]] != 0
+        out[k] = n - 1
+        k += pairs[<unsigned int>u[n - 1] << 8] != 0
+        return k
     c1 = u[0]
     for s in range(n):
         c0 = c1
@@ -909,11 +1037,14 @@ cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
     into ``hot``, where each hot word starts (``_hot_starts``).
 
     Both are rare among the text's characters: a table of first two
-    characters (:func:`_flagged`) picks the few positions to compare."""
+    characters (:func:`_flagged`) picks the few positions to compare, and
+    says which aliases and hot words start with those two characters."""
     cdef Buf b = _buf(lower)
     cdef list found = []
-    cdef Py_ssize_t s, e, j, k, i, lo, hi, length, n = b.n, n_flagged
-    cdef Py_UCS4 c
+    cdef Py_ssize_t s, e, j, k, i, lo, hi, length, n = b.n, n_flagged, first_j
+    cdef Py_UCS4 c, c1
+    cdef unsigned int pair = 0
+    cdef unsigned char fl
     cdef _Connectors ph = x.phrases
     cdef Py_UCS4* chars = ph.chars
     cdef Py_ssize_t* off = ph.offsets
@@ -934,19 +1065,35 @@ cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
         for i in range(n_flagged):
             s = at[i]
             c = rd(&b, s)
-            if c < 128 and s + 3 < n:  # hot words are ASCII, four letters or more
-                for w in range(x.n_hot):
-                    if _starts_with(&b, s, x.hot_chars, x.hot_off[w], x.hot_off[w + 1]):
-                        _hot_add(hot, s, w)
+            c1 = rd(&b, s + 1) if s + 1 < n else 0
+            if c < 256 and c1 < 256:
+                pair = (<unsigned int>c << 8) | <unsigned int>c1
+                fl = x.scan_pairs[pair]
+            else:
+                fl = SCAN_FIRST
+            if fl & SCAN_HOT and s + 3 < n:  # hot words are ASCII, four letters or more
+                w = x.hot_first[pair]
+                while w:
+                    if _starts_with(&b, s, x.hot_chars, x.hot_off[w - 1], x.hot_off[w]):
+                        _hot_add(hot, s, w - 1)
                         break
+                    w = x.hot_next[w - 1]
             if s > 0 and _is_alnum(rd(&b, s - 1)):
                 continue
-            if c < 128:
-                lo = x.first_lo[c]
-                hi = x.first_hi[c]
+            if fl & SCAN_FIRST:  # every alias starting with c (one-character ones too)
+                if c < 128:
+                    lo = x.first_lo[c]
+                    hi = x.first_hi[c]
+                else:
+                    lo = x.other_lo
+                    hi = ph.count
+                first_j = 1
+            elif fl & SCAN_PAIR:
+                lo = x.pair_lo[pair]
+                hi = x.pair_hi[pair]
+                first_j = 2
             else:
-                lo = x.other_lo
-                hi = ph.count
+                continue
             for k in range(lo, hi):
                 if chars[off[k]] != c:
                     continue
@@ -954,7 +1101,7 @@ cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
                 e = s + length
                 if e > n:
                     continue
-                for j in range(1, length):
+                for j in range(first_j, length):
                     if rd(&b, s + j) != chars[off[k] + j]:
                         break
                 else:
@@ -1050,22 +1197,26 @@ cdef void _style_counts(const uchar* u, Py_ssize_t s, Py_ssize_t e, Py_ssize_t* 
     """Words of four letters or more in ``u[s:e]`` (``_WORD.findall``), those
     ``str.isupper`` (some capital, no lower-case or title-case letter), and
     those whose first letter is a capital. Counted without a branch on the
-    text: state is reset by masks, so word boundaries cost no misprediction."""
-    cdef Py_ssize_t i, run = 0, n_words = 0, upper = 0, title = 0
-    cdef unsigned int c, f, letter, bad = 0, cased = 0, first_up = 0, ending, starting
+    text: state is kept or cleared by a mask (all ones inside a word), so word
+    boundaries cost no misprediction, and no step waits on a multiplication."""
+    cdef Py_ssize_t i
+    cdef size_t run = 0, n_words = 0, upper = 0, title = 0
+    cdef size_t c, f, letter, keep, up, bad = 0, cased = 0, first_up = 0, ending, starting
     for i in range(s, e):
         c = u[i]
-        f = _CLS[c] if c < 256 else _class_of(c)
+        f = _CLS[c] if c < 256 else _class_of(<Py_UCS4>c)
         letter = f & CL_LETTER
+        keep = 0 - letter
+        up = (f >> 1) & 1
         ending = (letter ^ 1) & (run >= 4)
         n_words += ending
         upper += ending & cased & (bad ^ 1)
         title += ending & first_up
         starting = letter & (run == 0)
-        first_up = ((first_up & (starting ^ 1)) | (starting & ((f >> 1) & 1))) & letter
-        run = (run + 1) * letter
-        bad = (bad | ((f >> 2) & 1)) & letter
-        cased = (cased | ((f >> 1) & 1)) & letter
+        first_up = (up if starting else first_up) & keep
+        run = (run + 1) & keep
+        bad = (bad | ((f >> 2) & 1)) & keep
+        cased = (cased | up) & keep
     ending = run >= 4
     counts[0] = n_words + ending
     counts[1] = upper + (ending & cased & (bad ^ 1))
@@ -1365,7 +1516,13 @@ cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
                 continue
             if all_common:
                 evidence = context == CTX_DATELINE or (context == CTX_CAPITALISED and locative)
-                if not evidence and not followed_by_qualifier(folded, end, g):
+                if not evidence and not (
+                    end + 2 < n  # the ", [A-Z]" that _COUNTRY_AFTER starts with
+                    and rd(&f, end) == 44
+                    and rd(&f, end + 1) == 32
+                    and _is_az(rd(&f, end + 2))
+                    and followed_by_qualifier(folded, end, g)
+                ):
                     continue
                 c.notes = c.notes + ("common English word; accepted on context",)
         kept.append(c)
@@ -1738,6 +1895,98 @@ cdef double _rounded_score(Scored r, double penalty, dict rounded,
     return v
 
 
+cdef inline Py_ssize_t _spaces(const Buf* f, Py_ssize_t p, Py_ssize_t lim) noexcept:
+    """End of the ``\\s*`` at ``p``, looking no further than ``lim``."""
+    while p < lim and _is_space(rd(f, p)):
+        p += 1
+    return p
+
+
+cdef inline bint _ascii_at(const Buf* f, Py_ssize_t p, Py_ssize_t lim, const char* word) noexcept:
+    cdef Py_ssize_t j = 0
+    while word[j]:
+        if p + j >= lim or rd(f, p + j) != <Py_UCS4>word[j]:
+            return False
+        j += 1
+    return True
+
+
+cdef const char* _DIRECTIONS[5]
+_DIRECTIONS[0] = "north"
+_DIRECTIONS[1] = "south"
+_DIRECTIONS[2] = "east"
+_DIRECTIONS[3] = "west"
+_DIRECTIONS[4] = "central"
+
+
+cdef inline bint _word_or_dot(Py_UCS4 c) noexcept:
+    return _is_word(c) or c == 46
+
+
+cdef Py_ssize_t _qualifier_span(const Buf* f, Py_ssize_t end, Py_ssize_t* name_end) noexcept:
+    """Start of the name geo/mentions.py ``_QUALIFIER`` captures when matched at
+    ``end`` with an end position of ``end + 60`` (its end in ``name_end``), or
+    -1 if it does not match. The pattern needs no backtracking to decide: its
+    optional parts are lower-case words and the name starts with a capital."""
+    cdef Py_ssize_t lim = end + 60, p, q, r, d, k
+    if lim > f.n:
+        lim = f.n
+    if end >= lim or rd(f, end) != 44:  # ","
+        return -1
+    p = _spaces(f, end + 1, lim)
+    if p == end + 1:
+        return -1
+    if _ascii_at(f, p, lim, b"in"):  # (?:in\s+)?
+        q = _spaces(f, p + 2, lim)
+        if q > p + 2:
+            p = q
+    # (?:(?:the\s+)?(?:north|south|east|west|central)(?:ern)?\s+)?
+    q = p
+    if _ascii_at(f, q, lim, b"the"):
+        r = _spaces(f, q + 3, lim)
+        if r > q + 3:
+            q = r
+    for k in range(5):
+        if _ascii_at(f, q, lim, _DIRECTIONS[k]):
+            d = q + strlen(_DIRECTIONS[k])
+            r = -1
+            if _ascii_at(f, d, lim, b"ern"):
+                r = _spaces(f, d + 3, lim)
+                if r == d + 3:
+                    r = -1
+            if r < 0:
+                r = _spaces(f, d, lim)
+                if r == d:
+                    r = -1
+            if r >= 0:
+                p = r
+            break
+    # ([A-Z][\w.]+(?:\s[A-Z][\w.]+)?)
+    if p >= lim or not _is_az(rd(f, p)):
+        return -1
+    q = p + 1
+    while q < lim and _word_or_dot(rd(f, q)):
+        q += 1
+    if q == p + 1:
+        return -1
+    if (q + 2 < lim and _is_space(rd(f, q)) and _is_az(rd(f, q + 1))
+            and _word_or_dot(rd(f, q + 2))):
+        q += 3
+        while q < lim and _word_or_dot(rd(f, q)):
+            q += 1
+    name_end[0] = q
+    return p
+
+
+cdef object _qualifier(const Buf* f, str folded, Py_ssize_t end, object qualifier_of, object g):
+    """geo/mentions.py ``_qualifier``: (country, admin1) named right after a place."""
+    cdef Py_ssize_t e = 0
+    cdef Py_ssize_t s = _qualifier_span(f, end, &e)
+    if s < 0:
+        return None
+    return qualifier_of(PyUnicode_Substring(folded, s, e), g)
+
+
 cdef dict _resolve(_Ctx x, str folded, list cands, dict focus, _Anchors anchors, object g,
                    dict first_pass):
     """Choose each candidate's place; one outcome per name and qualifier."""
@@ -1750,14 +1999,14 @@ cdef dict _resolve(_Ctx x, str folded, list cands, dict focus, _Anchors anchors,
     cdef Cand c
     cdef Scored result, first
     cdef Buf f = _buf(folded)
-    qualifier = M._qualifier
+    qualifier_of = M._qualifier_of
     for c in cands:
         if c.place is not None:
             continue
         qual = c.qual
         if qual is _NO_QUAL:
             if c.end < f.n and rd(&f, c.end) == 44:
-                qual = qualifier(folded, c.end, g)
+                qual = _qualifier(&f, folded, c.end, qualifier_of, g)
             else:
                 qual = None
             c.qual = qual
@@ -2241,3 +2490,11 @@ def scan_lower(str lower):
     cdef _Hot hot = _new_hot()
     found = _scan_lower(_context(gz.load()), lower, hot)
     return found, [hot.pos[k] for k in range(hot.n)]
+
+
+def qualifier_span(str folded, Py_ssize_t end):
+    """(start, end) of the name ``_QUALIFIER`` captures at ``end``, or None; for tests."""
+    cdef Buf f = _buf(folded)
+    cdef Py_ssize_t e = 0
+    cdef Py_ssize_t s = _qualifier_span(&f, end, &e) if 0 <= end <= f.n else -1
+    return None if s < 0 else (s, e)

@@ -133,6 +133,34 @@ def test_lowercase_scan_on_real_texts() -> None:
     assert found > 10
 
 
+QUALIFIER_PARTS = [
+    ",", ", ", " ", "  ", "\t", "\u00a0", "in", "in ", "the ", "the", "north", "northern ",
+    "ern", "central ", "west", "Kosovo", "K", "St.", "New York", "Texas", "eastern ",
+    "Mitrovica", "\n", "A.B", "x", "_", "9", "Ž", "é",
+]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(QUALIFIER_PARTS), max_size=14).map("".join) | text_st)
+def test_qualifier_scanner_equals_the_regex(text: str) -> None:
+    """The ", in northern Texas" reader against M._QUALIFIER at every position."""
+    folded = gz.fold(text)
+    for end in range(len(folded) + 1):
+        m = M._QUALIFIER.match(folded, end, end + 60)
+        assert C.qualifier_span(folded, end) == (m.span(1) if m else None)
+
+
+def test_qualifier_scanner_on_real_texts() -> None:
+    found = 0
+    for text in TEXTS:
+        folded = gz.fold(text)
+        for end in [i for i, ch in enumerate(folded) if ch == ","]:
+            m = M._QUALIFIER.match(folded, end, end + 60)
+            assert C.qualifier_span(folded, end) == (m.span(1) if m else None)
+            found += m is not None
+    assert found > 20
+
+
 def test_memos_that_overflow_mid_text_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled parser shares the reference's bounded memos and their limits."""
     text = "\n".join(TEXTS[:8])
