@@ -59,17 +59,195 @@ cdef extern from *:
     #ifndef GEO_SOURCE_SHA256
     #define GEO_SOURCE_SHA256 ""
     #endif
-    static int geo_set_slot(PyObject *descr, PyObject *obj, PyObject *value) {
-        return Py_TYPE(descr)->tp_descr_set(descr, obj, value);
+    #include "structmember.h"
+    /* Where a __slots__ member of object type lives in its instances, or -1
+       if `descr` is not such a member. */
+    static Py_ssize_t geo_slot_offset(PyObject *descr) {
+        PyMemberDef *d;
+        if (Py_TYPE(descr) != &PyMemberDescr_Type) return -1;
+        d = ((PyMemberDescrObject *)descr)->d_member;
+        if (d->type != T_OBJECT_EX || (d->flags & READONLY)) return -1;
+        return d->offset;
+    }
+    /* Line styles from bit masks, one bit per character (see _style_counts).
+       geo_ascii16 classifies 16 characters at once when all are ASCII. */
+    #include <stdint.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    static inline int geo_ascii16_v(__m128i v, uint64_t *up, uint64_t *lo) {
+        __m128i cap, low;
+        if (_mm_movemask_epi8(v)) return 0;
+        cap = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(64)),
+                            _mm_cmplt_epi8(v, _mm_set1_epi8(91)));
+        low = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(96)),
+                            _mm_cmplt_epi8(v, _mm_set1_epi8(123)));
+        *up = (uint64_t)(unsigned)_mm_movemask_epi8(cap);
+        *lo = (uint64_t)(unsigned)_mm_movemask_epi8(low);
+        return 1;
+    }
+    #endif
+    static inline int geo_ascii16_scalar(const void *p, int width, uint64_t *up, uint64_t *lo) {
+        uint64_t u = 0, l = 0;
+        int k;
+        for (k = 0; k < 16; k++) {
+            uint32_t c = width == 1 ? ((const uint8_t *)p)[k]
+                       : width == 2 ? ((const uint16_t *)p)[k] : ((const uint32_t *)p)[k];
+            if (c >= 128) return 0;
+            u |= (uint64_t)(c - 65u < 26u) << k;
+            l |= (uint64_t)(c - 97u < 26u) << k;
+        }
+        *up = u;
+        *lo = l;
+        return 1;
+    }
+    /* Capitals and lower-case letters of the 16 characters at p (1, 2 or 4
+       bytes each) as the low 16 bits of *up and *lo; 0 if one is not ASCII. */
+    static inline int geo_ascii16(const void *p, int width, uint64_t *up, uint64_t *lo) {
+    #if defined(__SSE2__)
+        if (width == 1)
+            return geo_ascii16_v(_mm_loadu_si128((const __m128i *)p), up, lo);
+        if (width == 2)  /* saturated to bytes: anything above 127 stays so */
+            return geo_ascii16_v(_mm_packus_epi16(_mm_loadu_si128((const __m128i *)p),
+                                                  _mm_loadu_si128((const __m128i *)p + 1)),
+                                 up, lo);
+    #endif
+        return geo_ascii16_scalar(p, width, up, lo);
+    }
+    static inline Py_ssize_t geo_ctz(uint64_t w) {
+    #if defined(__GNUC__) || defined(__clang__)
+        return (Py_ssize_t)__builtin_ctzll(w);
+    #else
+        Py_ssize_t k = 0;
+        while (!(w & 1)) { w >>= 1; k++; }
+        return k;
+    #endif
+    }
+    static inline Py_ssize_t geo_popcount(uint64_t w) {
+    #if defined(__GNUC__) || defined(__clang__)
+        return (Py_ssize_t)__builtin_popcountll(w);
+    #else
+        Py_ssize_t k = 0;
+        while (w) { w &= w - 1; k++; }
+        return k;
+    #endif
+    }
+    /* a + b + *carry over 64 bits, the carry out into *carry. */
+    static inline uint64_t geo_add(uint64_t a, uint64_t b, uint64_t *carry) {
+        uint64_t t = a + b, sum = t + *carry;
+        *carry = (uint64_t)(t < a) | (uint64_t)(sum < t);
+        return sum;
+    }
+    /* counts[0..2] of _style_counts from the masks of nw words (bits from n
+       on all zero), every letter cased. Word by word of the masks, not run by
+       run of letters: s4 marks the first letter of each run of four letters
+       or more; adding s4 to the letters carries through each such run and
+       lands just after it (a), adding it to the letters that are not
+       lower-case lands at the same place (b) exactly when no letter of the
+       run is lower-case, that is (all cased) when the run is upper-case. */
+    static void geo_style_from_masks(const uint64_t *letter, const uint64_t *up,
+                                     const uint64_t *lo, Py_ssize_t nw, Py_ssize_t *counts) {
+        uint64_t prev_top = 0, carry_a = 0, carry_b = 0;
+        Py_ssize_t k, words = 0, upper = 0, title = 0;
+        for (k = 0; k < nw; k++) {
+            uint64_t l = letter[k], next = k + 1 < nw ? letter[k + 1] : 0;
+            uint64_t starts = l & ~((l << 1) | prev_top);
+            uint64_t four = l & ((l >> 1) | (next << 63)) & ((l >> 2) | (next << 62))
+                              & ((l >> 3) | (next << 61));
+            uint64_t s4 = starts & four, not_lower = l & ~lo[k];
+            uint64_t a = geo_add(l, s4, &carry_a) & ~l;
+            uint64_t b = geo_add(not_lower, s4 & not_lower, &carry_b) & ~not_lower;
+            words += geo_popcount(s4);
+            title += geo_popcount(s4 & up[k]);
+            upper += geo_popcount(a & b);
+            prev_top = l >> 63;
+        }
+        upper += (Py_ssize_t)(carry_a & carry_b);  /* a run up to the last bit */
+        counts[0] = words;
+        counts[1] = upper;
+        counts[2] = title;
+    }
+
+    /* The first position j >= i below n whose bit is `want`, or n. */
+    static inline Py_ssize_t geo_next_bit(const uint64_t *m, Py_ssize_t i, Py_ssize_t n, int want) {
+        while (i < n) {
+            uint64_t w = m[i >> 6];
+            if (!want) w = ~w;
+            w >>= (i & 63);
+            if (w) {
+                Py_ssize_t j = i + geo_ctz(w);
+                return j < n ? j : n;
+            }
+            i = (i | 63) + 1;
+        }
+        return n;
+    }
+    /* Whether a bit of [a, b) is set. */
+    static inline int geo_any_bit(const uint64_t *m, Py_ssize_t a, Py_ssize_t b) {
+        while (a < b) {
+            uint64_t w = m[a >> 6] >> (a & 63);
+            Py_ssize_t span = 64 - (a & 63);
+            if (b - a < span) return (w & ((((uint64_t)1) << (b - a)) - 1)) != 0;
+            if (w) return 1;
+            a += span;
+        }
+        return 0;
+    }
+
+    /* The first position at or after p holding [A-Z\u0400-\u042f] (the
+       capitals _is_up accepts), or -1: 16 or 8 characters per step. */
+    static Py_ssize_t geo_next_cap(const void *data, int kind, Py_ssize_t p, Py_ssize_t n) {
+    #if defined(__SSE2__)
+        if (kind == PyUnicode_1BYTE_KIND) {
+            const uint8_t *u = (const uint8_t *)data;
+            for (; p + 16 <= n; p += 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(u + p));
+                int m = _mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(64)),
+                                                        _mm_cmplt_epi8(v, _mm_set1_epi8(91))));
+                if (m) return p + geo_ctz((uint64_t)(unsigned)m);
+            }
+        } else if (kind == PyUnicode_2BYTE_KIND) {
+            const uint16_t *u = (const uint16_t *)data;
+            for (; p + 8 <= n; p += 8) {  /* signed: U+8000 and above compare below 0 */
+                __m128i v = _mm_loadu_si128((const __m128i *)(u + p));
+                __m128i latin = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(64)),
+                                              _mm_cmplt_epi16(v, _mm_set1_epi16(91)));
+                __m128i cyr = _mm_and_si128(_mm_cmpgt_epi16(v, _mm_set1_epi16(0x3FF)),
+                                            _mm_cmplt_epi16(v, _mm_set1_epi16(0x430)));
+                int m = _mm_movemask_epi8(_mm_or_si128(latin, cyr));  /* two bits a character */
+                if (m) return p + (geo_ctz((uint64_t)(unsigned)m) >> 1);
+            }
+        }
+    #endif
+        for (; p < n; p++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, p);
+            if (c - 65u < 26u || c - 0x400u < 0x30u) return p;
+        }
+        return -1;
+    }
+
+    /* Fill a slot of a freshly allocated instance (all slots NULL). */
+    static inline void geo_put_slot(PyObject *obj, Py_ssize_t offset, PyObject *value) {
+        PyObject **slot = (PyObject **)((char *)obj + offset);
+        Py_INCREF(value);
+        Py_XSETREF(*slot, value);
     }
     static PyObject *geo_alloc(PyObject *type) {
         PyTypeObject *t = (PyTypeObject *)type;
         return t->tp_alloc(t, 0);
     }
+
     """
     const char* GEO_SOURCE_SHA256
     bint GEO_IS_ASCII(object op)
-    int geo_set_slot(object descr, object obj, object value) except -1
+    Py_ssize_t geo_slot_offset(object descr)
+    ctypedef unsigned long long uint64_t
+    bint geo_ascii16(const void* p, int width, uint64_t* up, uint64_t* lo) noexcept
+    Py_ssize_t geo_next_bit(const uint64_t* m, Py_ssize_t i, Py_ssize_t n, bint want) noexcept
+    bint geo_any_bit(const uint64_t* m, Py_ssize_t a, Py_ssize_t b) noexcept
+    void geo_style_from_masks(const uint64_t* letter, const uint64_t* up, const uint64_t* lo,
+                              Py_ssize_t nw, Py_ssize_t* counts) noexcept
+    Py_ssize_t geo_next_cap(const void* data, int kind, Py_ssize_t p, Py_ssize_t n) noexcept
+    void geo_put_slot(object obj, Py_ssize_t offset, object value)
     object geo_alloc(object type)
 
 # The SHA-256 of this file when it was compiled (setup.py passes it), so that
@@ -408,16 +586,15 @@ def scan_runs(str folded):
 
 cdef inline Py_ssize_t _next_run_start(const Buf* b, Py_ssize_t p) noexcept:
     """The first capital at or after ``p`` that follows neither ``\\w`` nor a full stop."""
-    cdef Py_UCS4 c, prev
+    cdef Py_UCS4 prev
     cdef Py_ssize_t n = b.n
     while p < n:
-        c = rd(b, p)
-        if _is_up(c):
-            if p == 0:
-                return p
-            prev = rd(b, p - 1)
-            if prev != 46 and not _is_word(prev):
-                return p
+        p = geo_next_cap(b.data, b.kind, p, n)  # a capital: _is_up
+        if p <= 0:
+            return p
+        prev = rd(b, p - 1)
+        if prev != 46 and not _is_word(prev):
+            return p
         p += 1
     return -1
 
@@ -636,6 +813,18 @@ cdef class _Ctx:
     # is a function of the run's text alone, so what the table holds changes
     # nothing but speed.
     cdef RunSlot* runs
+    # The rule words (prepositions, titles, given names, common words,
+    # qualifiers, demonyms, suffixes, cues, connectors) that are ASCII, as an
+    # open-addressing table of their W_* bits, for words read from the folded
+    # text without making their str (see _word_bits).
+    cdef unsigned long long* word_hash
+    cdef int* word_bits
+    cdef Py_ssize_t* word_at  # the word's characters: word_chars[word_at[k]:word_at[k + 1]]
+    cdef int* word_slot  # slot -> entry + 1 (0: empty)
+    cdef unsigned char* word_chars
+    cdef Py_ssize_t word_mask
+    cdef int empty_bits  # the bits of "" (no word)
+    cdef tuple word_groups
     cdef double[::1] lon, lat
     cdef long long[::1] pop
     cdef unsigned char[::1] kind, flags
@@ -692,6 +881,11 @@ cdef class _Ctx:
                 Py_XDECREF(self.runs[k].key)
                 Py_XDECREF(self.runs[k].value)
             free(self.runs)
+        free(self.word_hash)
+        free(self.word_bits)
+        free(self.word_at)
+        free(self.word_slot)
+        free(self.word_chars)
         free(self.pair_lo)
         free(self.pair_hi)
         free(self.hot_first)
@@ -778,6 +972,9 @@ cdef class _Ctx:
                 if self.pair_hi[pair] == 0:
                     self.pair_hi[pair] = k + 1
                 self.pair_lo[pair] = k  # sorted: the aliases of a pair are adjacent
+        self.word_groups = _word_groups(self)
+        self.empty_bits = _bits_of(self, "")
+        _build_words(self)
         self.runs = <RunSlot*>calloc(RUN_SLOTS, sizeof(RunSlot))
         if self.runs == NULL:
             raise MemoryError()
@@ -992,41 +1189,50 @@ cdef enum:
     SCAN_FIRST = 4  # an alias of one character starts with the first of the pair
 
 
+cdef unsigned char _ALNUM256[256]
+for _c in range(256):
+    _ALNUM256[_c] = chr(_c).isalnum()
+
+
+cdef inline bint _alnum_at(const uchar* u, Py_ssize_t i) noexcept:
+    cdef unsigned int c = u[i]
+    return _ALNUM256[c] if c < 256 else Py_UNICODE_ISALNUM(<Py_UCS4>c)
+
+
 cdef Py_ssize_t _flagged(const uchar* u, Py_ssize_t n, const unsigned char* pairs,
                         const unsigned char* first_wide, bint wide_first,
-                        Py_ssize_t* out) noexcept:
-    """The positions whose first two characters (a NUL after the last) are
-    flagged in ``pairs`` (characters below U+0100), or start with a character
-    flagged in ``first_wide`` followed by a wider one, or (``wide_first``) with
-    a wider character: where a hot word or a curated alias may start."""
+                        Py_ssize_t* out, unsigned char* flags) noexcept:
+    """Where a hot word or a curated alias may start, into ``out``, and what
+    may start there (SCAN_* bits) into ``flags``: the first two characters'
+    entry in ``pairs`` (both below U+0100; a NUL after the last character),
+    else SCAN_FIRST if the first is flagged in ``first_wide`` (a narrow
+    character followed by a wider one) or (``wide_first``) is wider. Aliases
+    only where no letter or digit comes before; hot words anywhere.
+
+    Without a branch on the text: every position is written, and kept (the
+    count advances) when flagged; one position in ten or so is."""
     cdef Py_ssize_t s, k = 0
-    cdef unsigned int c0, c1
+    cdef unsigned int c0, c1, f, narrow
+    cdef unsigned int hot_only = SCAN_HOT
+    cdef unsigned int wide = SCAN_FIRST if wide_first else 0
+    cdef bint prev_alnum = False
     if n == 0:
         return 0
-    if uchar is cython.uchar:
-        # One byte per character: every pair is in the table. Written always,
-        # kept when flagged: no branch on the text (one position in ten is).
-        for s in range(n - 1):
-            out[k] = s
-            k += pairs[(<unsigned int>u[s] << 8) | u[s + 1]] != 0
-        out[k] = n - 1
-        k += pairs[<unsigned int>u[n - 1] << 8] != 0
-        return k
     c1 = u[0]
     for s in range(n):
         c0 = c1
         c1 = u[s + 1] if s + 1 < n else 0
-        if c0 < 256 and c1 < 256:
-            if pairs[(c0 << 8) | c1]:
-                out[k] = s
-                k += 1
-        elif c0 < 256:
-            if first_wide[c0]:
-                out[k] = s
-                k += 1
-        elif wide_first:
-            out[k] = s
-            k += 1
+        if uchar is cython.uchar:
+            f = pairs[(c0 << 8) | c1]
+        else:
+            narrow = (c0 | c1) < 256
+            f = (pairs[((c0 & 0xFF) << 8) | (c1 & 0xFF)] if narrow
+                 else (SCAN_FIRST * first_wide[c0 & 0xFF] if c0 < 256 else wide))
+        f &= hot_only | (0 - <unsigned int>(not prev_alnum))
+        out[k] = s
+        flags[k] = <unsigned char>f
+        k += f != 0
+        prev_alnum = _alnum_at(u, s)
     return k
 
 
@@ -1050,27 +1256,27 @@ cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
     cdef Py_ssize_t* off = ph.offsets
     cdef int w
     cdef Py_ssize_t* at = <Py_ssize_t*>malloc((n if n else 1) * sizeof(Py_ssize_t))
-    if at == NULL:
+    cdef unsigned char* flags = <unsigned char*>malloc(n if n else 1)
+    if at == NULL or flags == NULL:
+        free(at)
+        free(flags)
         raise MemoryError()
     try:
         if b.kind == 1:
             n_flagged = _flagged(<const unsigned char*>b.data, n, x.scan_pairs, x.first_wide,
-                                 x.wide_first, at)
+                                 x.wide_first, at, flags)
         elif b.kind == 2:
             n_flagged = _flagged(<const unsigned short*>b.data, n, x.scan_pairs, x.first_wide,
-                                 x.wide_first, at)
+                                 x.wide_first, at, flags)
         else:
             n_flagged = _flagged(<const unsigned int*>b.data, n, x.scan_pairs, x.first_wide,
-                                 x.wide_first, at)
+                                 x.wide_first, at, flags)
         for i in range(n_flagged):
             s = at[i]
+            fl = flags[i]
             c = rd(&b, s)
-            c1 = rd(&b, s + 1) if s + 1 < n else 0
-            if c < 256 and c1 < 256:
-                pair = (<unsigned int>c << 8) | <unsigned int>c1
-                fl = x.scan_pairs[pair]
-            else:
-                fl = SCAN_FIRST
+            if fl & (SCAN_HOT | SCAN_PAIR):  # both characters below U+0100
+                pair = (<unsigned int>c << 8) | <unsigned int>(rd(&b, s + 1) if s + 1 < n else 0)
             if fl & SCAN_HOT and s + 3 < n:  # hot words are ASCII, four letters or more
                 w = x.hot_first[pair]
                 while w:
@@ -1078,8 +1284,6 @@ cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
                         _hot_add(hot, s, w - 1)
                         break
                     w = x.hot_next[w - 1]
-            if s > 0 and _is_alnum(rd(&b, s - 1)):
-                continue
             if fl & SCAN_FIRST:  # every alias starting with c (one-character ones too)
                 if c < 128:
                     lo = x.first_lo[c]
@@ -1109,6 +1313,7 @@ cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
                         found.append((s, e, x.phrase_list[k]))
     finally:
         free(at)
+        free(flags)
     return found
 
 
@@ -1193,48 +1398,86 @@ cdef list _without_overlaps(list cands, list winners):
 # Pass 2: filters
 
 
+cdef enum:
+    STYLE_SPAN = 400  # characters of a line read for its style
+    STYLE_WORDS = (STYLE_SPAN + 63) // 64
+
+
 cdef void _style_counts(const uchar* u, Py_ssize_t s, Py_ssize_t e, Py_ssize_t* counts) noexcept:
-    """Words of four letters or more in ``u[s:e]`` (``_WORD.findall``), those
-    ``str.isupper`` (some capital, no lower-case or title-case letter), and
-    those whose first letter is a capital. Counted without a branch on the
-    text: state is kept or cleared by a mask (all ones inside a word), so word
-    boundaries cost no misprediction, and no step waits on a multiplication."""
-    cdef Py_ssize_t i
-    cdef size_t run = 0, n_words = 0, upper = 0, title = 0
-    cdef size_t c, f, letter, keep, up, bad = 0, cased = 0, first_up = 0, ending, starting
-    for i in range(s, e):
-        c = u[i]
-        f = _CLS[c] if c < 256 else _class_of(<Py_UCS4>c)
-        letter = f & CL_LETTER
-        keep = 0 - letter
-        up = (f >> 1) & 1
-        ending = (letter ^ 1) & (run >= 4)
-        n_words += ending
-        upper += ending & cased & (bad ^ 1)
-        title += ending & first_up
-        starting = letter & (run == 0)
-        first_up = (up if starting else first_up) & keep
-        run = (run + 1) & keep
-        bad = (bad | ((f >> 2) & 1)) & keep
-        cased = (cased | up) & keep
-    ending = run >= 4
-    counts[0] = n_words + ending
-    counts[1] = upper + (ending & cased & (bad ^ 1))
-    counts[2] = title + (ending & first_up)
+    """Words of four letters or more in ``u[s:e]`` (``_WORD.findall``; at most
+    STYLE_SPAN characters), those ``str.isupper`` (some capital, no lower-case
+    or title-case letter), and those whose first letter is a capital.
+
+    From three bit masks (letters, capitals, lower- or title-case), built 16
+    characters at a time where they are ASCII (most are), then counted 64
+    characters at a time (geo_style_from_masks) unless a letter has no case
+    (a letter of such a script, or ª): then run by run of letters."""
+    cdef uint64_t up[STYLE_WORDS]
+    cdef uint64_t lo[STYLE_WORDS]
+    cdef uint64_t letter[STYLE_WORDS]
+    cdef uint64_t mu = 0, ml = 0, bit
+    cdef Py_ssize_t n = e - s, i = 0, j, stop, a, b, p = 0, k
+    cdef Py_ssize_t words = 0, upper = 0, title = 0
+    cdef unsigned int c, f
+    cdef uint64_t uncased = 0
+    if n > STYLE_SPAN:
+        n = STYLE_SPAN
+    memset(up, 0, sizeof(up))
+    memset(lo, 0, sizeof(lo))
+    memset(letter, 0, sizeof(letter))
+    while i < n:
+        if i + 16 <= n and geo_ascii16(<const void*>(u + s + i), sizeof(uchar), &mu, &ml):
+            up[i >> 6] |= mu << (i & 63)  # i is a multiple of 16: no bit crosses a word
+            lo[i >> 6] |= ml << (i & 63)
+            letter[i >> 6] |= (mu | ml) << (i & 63)
+            i += 16
+            continue
+        stop = i + 16 if i + 16 <= n else n
+        for j in range(i, stop):
+            c = u[s + j]
+            f = _CLS[c] if c < 256 else _class_of(<Py_UCS4>c)
+            bit = (<uint64_t>1) << (j & 63)
+            if f & CL_LETTER:
+                letter[j >> 6] |= bit
+            if f & CL_UPPER:
+                up[j >> 6] |= bit
+            if f & CL_LOWTITLE:
+                lo[j >> 6] |= bit
+            if (f & (CL_LETTER | CL_UPPER | CL_LOWTITLE)) == CL_LETTER:
+                uncased = 1
+        i = stop
+    if not uncased:
+        geo_style_from_masks(letter, up, lo, (n + 63) // 64, counts)
+        return
+    while True:  # each maximal run of letters, [a, b)
+        a = geo_next_bit(letter, p, n, True)
+        if a >= n:
+            break
+        b = geo_next_bit(letter, a, n, False)
+        if b - a >= 4:
+            words += 1
+            title += (up[a >> 6] >> (a & 63)) & 1
+            upper += geo_any_bit(up, a, b) and not geo_any_bit(lo, a, b)
+        p = b
+    counts[0] = words
+    counts[1] = upper
+    counts[2] = title
 
 
-cdef int _line_style(const Buf* t, Py_ssize_t s, Py_ssize_t e) noexcept:
-    """geo/mentions.py ``_line_style_words`` of ``text[s:min(e, s + 400)]``."""
-    cdef Py_ssize_t counts[3]
-    cdef Py_ssize_t n_words, upper, title
-    if e > s + 400:
-        e = s + 400
+cdef void _counts_of(const Buf* t, Py_ssize_t s, Py_ssize_t e, Py_ssize_t* counts) noexcept:
     if t.kind == 1:
         _style_counts(<const unsigned char*>t.data, s, e, counts)
     elif t.kind == 2:
         _style_counts(<const unsigned short*>t.data, s, e, counts)
     else:
         _style_counts(<const unsigned int*>t.data, s, e, counts)
+
+
+cdef int _line_style(const Buf* t, Py_ssize_t s, Py_ssize_t e) noexcept:
+    """geo/mentions.py ``_line_style_words`` of ``text[s:min(e, s + 400)]``."""
+    cdef Py_ssize_t counts[3]
+    cdef Py_ssize_t n_words, upper, title
+    _counts_of(t, s, e, counts)
     n_words = counts[0]
     upper = counts[1]
     title = counts[2]
@@ -1355,17 +1598,134 @@ cdef bint _is_place_word(str word, dict memo, object g) except -1:
     return found
 
 
+cdef enum:
+    W_PREP = 1
+    W_OF = 2
+    W_TITLE = 4
+    W_GIVEN = 8
+    W_COMMON = 16
+    W_QUALIFIER = 32
+    W_DEM = 64
+    W_SUFFIX = 128
+    W_CUE_AFTER = 256
+    W_CUE_BEFORE = 512
+    W_CONNECTOR = 1024
+
+
+cdef tuple _word_groups(_Ctx x):
+    """(W_* bit, the words that have it), every set _filter asks about a word."""
+    return (
+        (W_PREP, x.preps), (W_OF, ("of",)), (W_TITLE, x.titles), (W_GIVEN, x.given),
+        (W_COMMON, x.common), (W_QUALIFIER, x.qualifiers), (W_DEM, x.dem),
+        (W_SUFFIX, x.suffixes), (W_CUE_AFTER, x.cues_after), (W_CUE_BEFORE, x.cues_before),
+        (W_CONNECTOR, x.connectors),
+    )
+
+
+cdef int _bits_of(_Ctx x, str key) except -1:
+    """The W_* sets ``key`` (a name key) is in."""
+    cdef int bits = 0
+    for bit, words in x.word_groups:
+        if key in words:
+            bits |= bit
+    return bits
+
+
+cdef inline unsigned long long _fnv_step(unsigned long long h, unsigned int c) noexcept:
+    return (h ^ c) * 1099511628211ULL
+
+
+cdef int _build_words(_Ctx x) except -1:
+    cdef set words = set()
+    cdef str w
+    for _, group in x.word_groups:
+        for w in group:
+            if w and w.isascii():
+                words.add(w)
+    cdef list entries = sorted(words)
+    cdef Py_ssize_t n = len(entries), size = 16, k, j, at = 0, total = 0, slot
+    cdef unsigned long long h
+    while size < 2 * n + 16:
+        size *= 2
+    for w in entries:
+        total += len(w)
+    x.word_mask = size - 1
+    x.word_hash = <unsigned long long*>malloc((n + 1) * sizeof(unsigned long long))
+    x.word_bits = <int*>malloc((n + 1) * sizeof(int))
+    x.word_at = <Py_ssize_t*>malloc((n + 1) * sizeof(Py_ssize_t))
+    x.word_slot = <int*>calloc(size, sizeof(int))
+    x.word_chars = <unsigned char*>malloc(total + 1)
+    if (x.word_hash == NULL or x.word_bits == NULL or x.word_at == NULL
+            or x.word_slot == NULL or x.word_chars == NULL):
+        raise MemoryError()
+    for k in range(n):
+        w = entries[k]
+        h = 14695981039346656037ULL
+        x.word_at[k] = at
+        for j in range(len(w)):
+            x.word_chars[at] = ord(w[j])
+            h = _fnv_step(h, ord(w[j]))
+            at += 1
+        x.word_hash[k] = h
+        x.word_bits[k] = _bits_of(x, w)
+        slot = h & x.word_mask
+        while x.word_slot[slot]:
+            slot = (slot + 1) & x.word_mask
+        x.word_slot[slot] = k + 1
+    x.word_at[n] = at
+    return 0
+
+
+cdef int _word_bits(_Ctx x, const Buf* f, Py_ssize_t s, Py_ssize_t e) noexcept:
+    """_bits_of the name key of ``f[s:e]`` (a word of letters, digits, ' and -,
+    whose key is its lower case when it is ASCII), or -1 if it is not ASCII."""
+    cdef unsigned long long h = 14695981039346656037ULL
+    cdef Py_ssize_t i, k, slot, at, length = e - s
+    cdef unsigned int c
+    if length <= 0:
+        return x.empty_bits
+    for i in range(s, e):
+        c = rd(f, i)
+        if c >= 128:
+            return -1
+        if 65 <= c <= 90:
+            c += 32
+        h = _fnv_step(h, c)
+    slot = h & x.word_mask
+    while True:
+        k = x.word_slot[slot] - 1
+        if k < 0:
+            return 0
+        if x.word_hash[k] == h and x.word_at[k + 1] - x.word_at[k] == length:
+            at = x.word_at[k]
+            for i in range(length):
+                c = rd(f, s + i)
+                if 65 <= c <= 90:
+                    c += 32
+                if x.word_chars[at + i] != c:
+                    break
+            else:
+                return x.word_bits[k]
+        slot = (slot + 1) & x.word_mask
+
+
+cdef inline str _nxt_str(str nxt, str folded, Py_ssize_t end, Py_ssize_t nxt_e):
+    """The next word as written (folded), made once."""
+    return nxt if nxt is not None else PyUnicode_Substring(folded, end + 1, nxt_e)
+
+
+cdef inline str _nxt_key(str nxt_key, str folded, Py_ssize_t end, Py_ssize_t nxt_e):
+    """The next word's name key: its lower case, when it is ASCII (else made
+    already, through name_key)."""
+    return nxt_key if nxt_key is not None else PyUnicode_Substring(folded, end + 1, nxt_e).lower()
+
+
 cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
     cdef Buf t = _buf(text)
     cdef Buf f = _buf(folded)
     cdef dict facts_memo = g.key_facts
     cdef dict upper_memo = g.upper_names
     cdef dict place_words = g.place_words
-    cdef frozenset common = x.common, titles = x.titles, given = x.given, preps = x.preps
-    cdef frozenset qualifiers = x.qualifiers, suffixes = x.suffixes
-    cdef frozenset connectors = x.connectors
-    cdef frozenset cues_after = x.cues_after, cues_before = x.cues_before
-    cdef dict dem = x.dem
     cdef list kept = []
     cdef set surnames = None
     cdef Py_ssize_t n = t.n, start, end, line_s = 0, line_e = -1, ws, we, q, lim
@@ -1373,9 +1733,12 @@ cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
     cdef bint strong, is_dem, noise, is_given, all_common, upper, dateline, locative
     cdef bint adjacent_prev, evidence
     cdef tuple facts
-    cdef str key, nxt, nxt_key, prev, prev_key
+    cdef str key, nxt, nxt_key, prev
     cdef Py_UCS4 ch
     cdef Cand c
+    cdef bint has_nxt, nxt_up
+    cdef Py_ssize_t nxt_e = 0
+    cdef int nxt_bits, prev_bits
     name_key = gz.name_key
     apposition = M._PERSON_APPOSITION.match
     followed_by_qualifier = M._followed_by_qualifier
@@ -1428,8 +1791,9 @@ cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
         ):
             c.context = CTX_INITIAL
         context = c.context
-        # The next word, read only where it matters (geo/mentions.py _filter).
-        nxt = ""
+        # The next word, read only where it matters (geo/mentions.py _filter);
+        # its str and key are made only when needed (nxt_bits: W_* of the key).
+        has_nxt = False
         if (
             end < n
             and rd(&f, end) == 32
@@ -1445,30 +1809,44 @@ cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
                     if not (_is_word(ch) or ch == 39 or ch == 45):
                         break
                     q += 1
-                nxt = PyUnicode_Substring(folded, end + 1, q)
-        nxt_key = name_key(nxt) if nxt else ""
+                has_nxt = True
+                nxt_e = q
+        nxt = None
+        nxt_key = None
+        nxt_bits = x.empty_bits
+        nxt_up = False
+        if has_nxt:
+            nxt_up = _is_upper1(rd(&f, end + 1))
+            nxt_bits = _word_bits(x, &f, end + 1, nxt_e)
+            if nxt_bits < 0:  # not ASCII: its key through the gazetteer's name_key
+                nxt = PyUnicode_Substring(folded, end + 1, nxt_e)
+                nxt_key = name_key(nxt)
+                nxt_bits = _bits_of(x, nxt_key)
         if strong:
             c.locative = -1
-            prev_key = ""
             locative = False
+            prev_bits = x.empty_bits
         else:
             _prev_word(&f, start, &ws, &we)
-            prev = PyUnicode_Substring(folded, ws, we) if we > ws else ""
-            prev_key = prev.lower()
-            locative = prev_key in preps and prev_key != "of"
+            prev_bits = _word_bits(x, &f, ws, we)
+            if prev_bits < 0:  # lower case for most sets, the name key for two
+                prev = PyUnicode_Substring(folded, ws, we)
+                prev_bits = (_bits_of(x, prev.lower()) & ~(W_GIVEN | W_DEM)) | (
+                    _bits_of(x, name_key(prev)) & (W_GIVEN | W_DEM)
+                )
+            locative = (prev_bits & (W_PREP | W_OF)) == W_PREP
             c.locative = locative
             adjacent_prev = (
                 start >= 1 and rd(&f, start - 1) == 32 and we > ws and _is_upper1(rd(&f, ws))
             )
-            if prev_key in titles or (
+            if prev_bits & W_TITLE or (
                 adjacent_prev
                 and (
-                    name_key(prev) in given
+                    prev_bits & W_GIVEN
                     or (
-                        prev_key not in common
-                        and prev_key not in qualifiers
-                        and name_key(prev) not in dem
-                        and not _is_place_word(prev, place_words, g)
+                        not (prev_bits & (W_COMMON | W_QUALIFIER | W_DEM))
+                        and not _is_place_word(PyUnicode_Substring(folded, ws, we),
+                                               place_words, g)
                         and not _is_initial(&t, start - (we - ws) - 1)
                     )
                 )
@@ -1479,36 +1857,34 @@ cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
                 continue
             if is_given and context != CTX_CAPS and context != CTX_HEADLINE:
                 if (
-                    nxt
-                    and _is_upper1(<Py_UCS4>nxt[0])
-                    and nxt_key not in suffixes
-                    and nxt_key not in dem
-                    and (nxt_key in given or not _is_place_word(nxt, place_words, g))
+                    has_nxt
+                    and nxt_up
+                    and not (nxt_bits & (W_SUFFIX | W_DEM))
+                    and (nxt_bits & W_GIVEN or not _is_place_word(
+                        _nxt_str(nxt, folded, end, nxt_e), place_words, g))
                 ):
                     if surnames is None:
                         surnames = set()
-                    surnames.add(nxt_key)  # "Florence Nightingale": a first name
+                    surnames.add(_nxt_key(nxt_key, folded, end, nxt_e))  # "Florence Nightingale"
                     continue
                 if (
-                    nxt_key in cues_after
-                    or prev_key in cues_before
+                    nxt_bits & W_CUE_AFTER
+                    or prev_bits & W_CUE_BEFORE
                     or apposition(folded, end, end + 8) is not None
                 ):
                     continue  # "Milan said", "said Florence, a teacher"
         if (
-            nxt
-            and _is_upper1(<Py_UCS4>nxt[0])
+            has_nxt
+            and nxt_up
             and context != CTX_CAPS
             and context != CTX_HEADLINE
-            and nxt_key not in common
-            and nxt_key not in dem
-            and nxt_key not in connectors
-            and not _is_place_word(nxt, place_words, g)
+            and not (nxt_bits & (W_COMMON | W_DEM | W_CONNECTOR))
+            and not _is_place_word(_nxt_str(nxt, folded, end, nxt_e), place_words, g)
         ):
             # "Milan Radoicic", "Jordan Peterson": the place is a first name.
             if surnames is None:
                 surnames = set()
-            surnames.add(nxt_key)
+            surnames.add(_nxt_key(nxt_key, folded, end, nxt_e))
             if not (strong and context == CTX_DATELINE):
                 continue
         if not strong:
@@ -2389,7 +2765,7 @@ cdef list _merge_by_start(list a, list b):
 # Mentions, built without the frozen dataclass's per-field object.__setattr__
 
 
-cdef list _MENTION_SLOTS = []
+cdef Py_ssize_t _MENTION_AT[7]  # where each field's slot is in a Mention
 
 
 def _check_mention_layout():
@@ -2398,7 +2774,10 @@ def _check_mention_layout():
     names = [f.name for f in dataclasses.fields(Mention)]
     if names != ["text", "start", "end", "place", "score", "reason", "alternatives"]:
         raise ImportError(f"geo.models.Mention has fields {names}; update geo/_cmentions.pyx")
-    _MENTION_SLOTS[:] = [Mention.__dict__[n] for n in names]
+    for k, name in enumerate(names):
+        _MENTION_AT[k] = geo_slot_offset(Mention.__dict__[name])
+        if _MENTION_AT[k] < 0:
+            raise ImportError(f"geo.models.Mention.{name} is not a slot; update geo/_cmentions.pyx")
     place = Place("gn:0", "Kosovo", "country", "XK", 20.9, 42.6)
     args = ("Kosovo", 3, 9, place, 0.5, "why", ("gn:1",))
     fast = _new_mention(*args)
@@ -2407,30 +2786,25 @@ def _check_mention_layout():
         raise ImportError("geo/_cmentions.pyx builds Mention objects unlike the class does")
 
 
-def _new_mention(text, start, end, place, score, reason, alternatives):
+cdef inline object _fill_mention(object text, object start, object end, object place,
+                                 object score, object reason, object alternatives):
     cdef object m = geo_alloc(Mention)
-    cdef list slots = _MENTION_SLOTS
-    geo_set_slot(slots[0], m, text)
-    geo_set_slot(slots[1], m, start)
-    geo_set_slot(slots[2], m, end)
-    geo_set_slot(slots[3], m, place)
-    geo_set_slot(slots[4], m, score)
-    geo_set_slot(slots[5], m, reason)
-    geo_set_slot(slots[6], m, alternatives)
+    geo_put_slot(m, _MENTION_AT[0], text)
+    geo_put_slot(m, _MENTION_AT[1], start)
+    geo_put_slot(m, _MENTION_AT[2], end)
+    geo_put_slot(m, _MENTION_AT[3], place)
+    geo_put_slot(m, _MENTION_AT[4], score)
+    geo_put_slot(m, _MENTION_AT[5], reason)
+    geo_put_slot(m, _MENTION_AT[6], alternatives)
     return m
+
+
+def _new_mention(text, start, end, place, score, reason, alternatives):
+    return _fill_mention(text, start, end, place, score, reason, alternatives)
 
 
 cdef object _mention(Cand c, str reason, tuple alternatives):
-    cdef object m = geo_alloc(Mention)
-    cdef list slots = _MENTION_SLOTS
-    geo_set_slot(slots[0], m, c.surface)
-    geo_set_slot(slots[1], m, c.start)
-    geo_set_slot(slots[2], m, c.end)
-    geo_set_slot(slots[3], m, c.place)
-    geo_set_slot(slots[4], m, c.score)
-    geo_set_slot(slots[5], m, reason)
-    geo_set_slot(slots[6], m, alternatives)
-    return m
+    return _fill_mention(c.surface, c.start, c.end, c.place, c.score, reason, alternatives)
 
 
 # ---------------------------------------------------------------------------
@@ -2498,3 +2872,15 @@ def qualifier_span(str folded, Py_ssize_t end):
     cdef Py_ssize_t e = 0
     cdef Py_ssize_t s = _qualifier_span(&f, end, &e) if 0 <= end <= f.n else -1
     return None if s < 0 else (s, e)
+
+
+
+def style_counts(str text, Py_ssize_t s, Py_ssize_t e):
+    """(words, capitalised words, title-case words) of ``text[s:min(e, s + 400)]``,
+    as the line styles count them; for tests."""
+    cdef Buf t = _buf(text)
+    cdef Py_ssize_t counts[3]
+    if not (0 <= s <= e <= t.n):
+        raise ValueError("span outside the text")
+    _counts_of(&t, s, e, counts)
+    return counts[0], counts[1], counts[2]

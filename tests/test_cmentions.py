@@ -161,6 +161,40 @@ def test_qualifier_scanner_on_real_texts() -> None:
     assert found > 20
 
 
+def _style_reference(seg: str) -> tuple[int, int, int]:
+    words = M._WORD.findall(seg)
+    return len(words), sum(map(str.isupper, words)), sum(w[0].isupper() for w in words)
+
+
+def _check_styles(text: str) -> None:
+    for s in range(0, len(text), 5):
+        for e in (s, s + 3, s + 17, s + 64, s + 130, s + 401, len(text)):
+            e = min(e, len(text))
+            assert C.style_counts(text, s, e) == _style_reference(text[s : min(e, s + 400)])
+
+
+@SETTINGS
+@given(st.lists(text_st, max_size=8).map("".join))
+def test_line_style_counts_equal_the_regex(text: str) -> None:
+    """Bit masks 16 characters at a time (ASCII) or one by one (the rest),
+    across the 64-character words of the masks and the 400-character cap."""
+    _check_styles(text)
+
+
+@SETTINGS
+@given(st.text(alphabet="Ab Zx.ª中ⅫÉé-\n" + "QRSTqrst", max_size=500), st.integers(0, 80))
+def test_line_style_counts_with_uncased_letters(text: str, start: int) -> None:
+    """Letters without case (ª, 中) take the run-by-run count; the rest the
+    64-bit one: both must agree with the regex, with the start anywhere."""
+    start = min(start, len(text))
+    assert C.style_counts(text, start, len(text)) == _style_reference(text[start : start + 400])
+
+
+def test_line_style_counts_on_real_texts() -> None:
+    for text in TEXTS[:12] + HOSTILE:
+        _check_styles(text[:3000])
+
+
 def test_memos_that_overflow_mid_text_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled parser shares the reference's bounded memos and their limits."""
     text = "\n".join(TEXTS[:8])
