@@ -42,7 +42,7 @@ cimport cython
 from cpython.ref cimport PyObject, Py_XDECREF, Py_XINCREF
 from libc.math cimport INFINITY, asin, cos, fmod, copysign, pow, sin, sqrt
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
-from libc.string cimport memset, strlen
+from libc.string cimport memcpy, memset, strlen
 
 import builtins
 import dataclasses
@@ -225,6 +225,46 @@ cdef extern from *:
         return -1;
     }
 
+    /* Candidate positions for the lowercase scan (see _flagged), 16 at a
+       time: bit i of the result for position p + i where an ASCII letter or
+       digit follows a character that is neither (a word starts), or where one
+       of the n_pairs two-character pairs (a0[k], a1[k]) starts. -1 when a
+       character of u[p - 1 .. p + 16] is not ASCII (or without SSE2): the
+       caller then takes the block character by character. Needs 1 <= p and
+       p + 17 <= the text's length; width 1 or 2 bytes a character. */
+    #if defined(__SSE2__)
+    static inline __m128i geo_load16(const void *data, int width, Py_ssize_t p) {
+        if (width == 1) return _mm_loadu_si128((const __m128i *)((const uint8_t *)data + p));
+        return _mm_packus_epi16(_mm_loadu_si128((const __m128i *)((const uint16_t *)data + p)),
+                                _mm_loadu_si128((const __m128i *)((const uint16_t *)data + p + 8)));
+    }
+    static inline __m128i geo_alnum16(__m128i v) {
+        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(47)),
+                                      _mm_cmplt_epi8(v, _mm_set1_epi8(58)));
+        __m128i folded = _mm_or_si128(v, _mm_set1_epi8(32));  /* A-Z -> a-z */
+        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(folded, _mm_set1_epi8(96)),
+                                       _mm_cmplt_epi8(folded, _mm_set1_epi8(123)));
+        return _mm_or_si128(digit, letter);
+    }
+    #endif
+    static inline int geo_scan_block(const void *data, int width, Py_ssize_t p,
+                                     const uint8_t *a0, const uint8_t *a1, int n_pairs) {
+    #if defined(__SSE2__)
+        __m128i v = geo_load16(data, width, p), before = geo_load16(data, width, p - 1);
+        __m128i after = geo_load16(data, width, p + 1), hits;
+        int k;
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v, before), after))) return -1;
+        hits = _mm_andnot_si128(geo_alnum16(before), geo_alnum16(v));
+        for (k = 0; k < n_pairs; k++)
+            hits = _mm_or_si128(hits, _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)a0[k])),
+                                                    _mm_cmpeq_epi8(after, _mm_set1_epi8((char)a1[k]))));
+        return _mm_movemask_epi8(hits);
+    #else
+        (void)data; (void)width; (void)p; (void)a0; (void)a1; (void)n_pairs;
+        return -1;
+    #endif
+    }
+
     /* Fill a slot of a freshly allocated instance (all slots NULL). */
     static inline void geo_put_slot(PyObject *obj, Py_ssize_t offset, PyObject *value) {
         PyObject **slot = (PyObject **)((char *)obj + offset);
@@ -240,6 +280,7 @@ cdef extern from *:
     const char* GEO_SOURCE_SHA256
     bint GEO_IS_ASCII(object op)
     Py_ssize_t geo_slot_offset(object descr)
+    Py_ssize_t _ctz "geo_ctz"(unsigned long long w) noexcept
     ctypedef unsigned long long uint64_t
     bint geo_ascii16(const void* p, int width, uint64_t* up, uint64_t* lo) noexcept
     Py_ssize_t geo_next_bit(const uint64_t* m, Py_ssize_t i, Py_ssize_t n, bint want) noexcept
@@ -247,6 +288,8 @@ cdef extern from *:
     void geo_style_from_masks(const uint64_t* letter, const uint64_t* up, const uint64_t* lo,
                               Py_ssize_t nw, Py_ssize_t* counts) noexcept
     Py_ssize_t geo_next_cap(const void* data, int kind, Py_ssize_t p, Py_ssize_t n) noexcept
+    int geo_scan_block(const void* data, int width, Py_ssize_t p, const unsigned char* a0,
+                       const unsigned char* a1, int n_pairs) noexcept
     void geo_put_slot(object obj, Py_ssize_t offset, object value)
     object geo_alloc(object type)
 
@@ -759,36 +802,117 @@ cdef Scored _new_scored(Entry* entries, Py_ssize_t n, object qual, object idxs, 
     return r
 
 
+cdef struct ReasonSlot:
+    unsigned long long h
+    Py_ssize_t best_i, n_idxs, n_rivals
+    Py_ssize_t rivals[5]
+    double share, d
+    bint has_d
+    PyObject* qual  # owned; NULL for none
+    PyObject* value  # (reason, alternative ids), owned; NULL: an empty slot
+
+
+cdef enum:
+    REASON_SLOTS = 1 << 13  # a power of two
+
+
+cdef inline unsigned long long _mix(unsigned long long h, unsigned long long v) noexcept:
+    h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2)
+    return h
+
+
+cdef inline unsigned long long _bits_of_double(double v) noexcept:
+    cdef unsigned long long u
+    memcpy(&u, &v, sizeof(u))
+    return u
+
+
 cdef tuple _explain(Scored r, _Ctx x, object g):
     """(reason, alternative ids), written once per outcome and memoised across
-    articles by what it reads (geo/mentions.py ``_Scored.explain``)."""
+    articles by what it reads (geo/mentions.py ``_Scored.explain``): first in
+    a direct-mapped table of those facts as C values, then in the reference's
+    memo (keyed by a tuple of them)."""
     if r.text is not None:
         return r.text
     cdef bint qualified = r.qualified and r.qual is not None
     cdef Py_ssize_t k, top = min(r.n, 6)
+    cdef bint has_d = r.bonus != 0.0
+    cdef object qual = r.qual if qualified else None
+    cdef unsigned long long h = <unsigned long long>r.best_i
+    h = _mix(h, <unsigned long long>r.n_idxs)
+    h = _mix(h, _bits_of_double(r.share))
+    h = _mix(h, _bits_of_double(r.d) if has_d else 1)
+    h = _mix(h, <unsigned long long>top)
+    for k in range(1, top):
+        h = _mix(h, <unsigned long long>r.entries[k].i)
+    cdef ReasonSlot* slot = &x.reasons[h & (REASON_SLOTS - 1)]
+    if (
+        slot.value != NULL
+        and slot.h == h
+        and slot.best_i == r.best_i
+        and slot.n_idxs == r.n_idxs
+        and slot.n_rivals == top - 1
+        and slot.share == r.share
+        and slot.has_d == has_d
+        and (not has_d or slot.d == r.d)
+        and _same_rivals(slot, r, top)
+        and _same_qual(slot.qual, qual)
+    ):
+        r.text = <tuple><object>slot.value
+        return r.text
     cdef tuple rivals = tuple([r.entries[k].i for k in range(1, top)])
     cdef tuple memo_key = (
         r.best_i,
         r.share,
-        r.qual if qualified else None,
-        r.d if r.bonus else None,
+        qual,
+        r.d if has_d else None,
         r.n_idxs,
         rivals,
     )
     cdef dict memo = g.reason_memo
     found = memo.get(memo_key)
-    if found is not None:
-        r.text = found
-        return found
-    found = M._reason_text(
-        g, r.best_i, r.share, r.qual, qualified, r.d, r.bonus, r.n_idxs, rivals,
-        several=r.n > 1,
-    )
-    if len(memo) >= M._REASON_MEMO_MAX:
-        memo.clear()
-    memo[memo_key] = found
+    if found is None:
+        found = M._reason_text(
+            g, r.best_i, r.share, r.qual, qualified, r.d, r.bonus, r.n_idxs, rivals,
+            several=r.n > 1,
+        )
+        if len(memo) >= M._REASON_MEMO_MAX:
+            memo.clear()
+        memo[memo_key] = found
     r.text = found
+    Py_XINCREF(<PyObject*>found)
+    Py_XDECREF(slot.value)
+    slot.value = <PyObject*>found
+    if qual is not None:
+        Py_XINCREF(<PyObject*>qual)
+    Py_XDECREF(slot.qual)
+    slot.qual = <PyObject*>qual if qual is not None else NULL
+    slot.h = h
+    slot.best_i = r.best_i
+    slot.n_idxs = r.n_idxs
+    slot.n_rivals = top - 1
+    slot.share = r.share
+    slot.has_d = has_d
+    slot.d = r.d
+    for k in range(1, top):
+        slot.rivals[k - 1] = r.entries[k].i
     return found
+
+
+cdef inline bint _same_rivals(const ReasonSlot* slot, Scored r, Py_ssize_t top) noexcept:
+    cdef Py_ssize_t k
+    for k in range(1, top):
+        if slot.rivals[k - 1] != r.entries[k].i:
+            return False
+    return True
+
+
+cdef inline bint _same_qual(PyObject* stored, object qual) except -1:
+    if stored == NULL:
+        return qual is None
+    if qual is None:
+        return False
+    return <object>stored is qual or <object>stored == qual
 
 
 # ---------------------------------------------------------------------------
@@ -813,6 +937,7 @@ cdef class _Ctx:
     # is a function of the run's text alone, so what the table holds changes
     # nothing but speed.
     cdef RunSlot* runs
+    cdef ReasonSlot* reasons  # see _explain
     # The rule words (prepositions, titles, given names, common words,
     # qualifiers, demonyms, suffixes, cues, connectors) that are ASCII, as an
     # open-addressing table of their W_* bits, for words read from the folded
@@ -862,6 +987,14 @@ cdef class _Ctx:
     cdef unsigned short* pair_hi
     cdef unsigned char* hot_first
     cdef unsigned char hot_next[64]
+    # The distinct first two characters of the hot words (hot_pair0[k],
+    # hot_pair1[k]), and whether _flagged may look at word starts only in
+    # ASCII blocks (block_scan: no alias starts with an ASCII character other
+    # than a letter or digit).
+    cdef unsigned char hot_pair0[64]
+    cdef unsigned char hot_pair1[64]
+    cdef int n_hot_pairs
+    cdef bint block_scan
     # Folding (geo.gazetteer._FOLD) of the characters below U+10000, filled on
     # first use; 0xFFFFFFFF: not read yet.
     cdef unsigned int* fold_bmp
@@ -881,6 +1014,11 @@ cdef class _Ctx:
                 Py_XDECREF(self.runs[k].key)
                 Py_XDECREF(self.runs[k].value)
             free(self.runs)
+        if self.reasons != NULL:
+            for k in range(REASON_SLOTS):
+                Py_XDECREF(self.reasons[k].qual)
+                Py_XDECREF(self.reasons[k].value)
+            free(self.reasons)
         free(self.word_hash)
         free(self.word_bits)
         free(self.word_at)
@@ -976,7 +1114,8 @@ cdef class _Ctx:
         self.empty_bits = _bits_of(self, "")
         _build_words(self)
         self.runs = <RunSlot*>calloc(RUN_SLOTS, sizeof(RunSlot))
-        if self.runs == NULL:
+        self.reasons = <ReasonSlot*>calloc(REASON_SLOTS, sizeof(ReasonSlot))
+        if self.runs == NULL or self.reasons == NULL:
             raise MemoryError()
         self.fold_bmp = <unsigned int*>malloc(65536 * sizeof(unsigned int))
         if self.fold_bmp == NULL:
@@ -1001,6 +1140,14 @@ cdef class _Ctx:
             self.scan_pairs[pair] |= SCAN_HOT
             self.hot_next[w] = self.hot_first[pair]
             self.hot_first[pair] = w + 1
+        self.n_hot_pairs = 0
+        for pair in sorted({(ord(word[0]), ord(word[1])) for word in self.hot_words}):
+            self.hot_pair0[self.n_hot_pairs] = pair[0]
+            self.hot_pair1[self.n_hot_pairs] = pair[1]
+            self.n_hot_pairs += 1
+        self.block_scan = all(  # an alias starting otherwise is never in an ASCII block
+            phrase[0].isalnum() or not phrase[0].isascii() for phrase in self.phrase_list
+        )
         for k in range(6):
             self.penalty[k] = M._PENALTY.get(_CONTEXT_NAMES[k], 1.0)
 
@@ -1199,40 +1346,62 @@ cdef inline bint _alnum_at(const uchar* u, Py_ssize_t i) noexcept:
     return _ALNUM256[c] if c < 256 else Py_UNICODE_ISALNUM(<Py_UCS4>c)
 
 
-cdef Py_ssize_t _flagged(const uchar* u, Py_ssize_t n, const unsigned char* pairs,
-                        const unsigned char* first_wide, bint wide_first,
+cdef inline unsigned int _flag_at(const uchar* u, Py_ssize_t s, Py_ssize_t n,
+                                  const unsigned char* pairs, const unsigned char* first_wide,
+                                  unsigned int wide) noexcept:
+    """The SCAN_* bits of position ``s`` (see _flagged)."""
+    cdef unsigned int c0 = u[s], c1 = u[s + 1] if s + 1 < n else 0, f
+    if uchar is cython.uchar:
+        f = pairs[(c0 << 8) | c1]
+    else:
+        f = (pairs[((c0 & 0xFF) << 8) | (c1 & 0xFF)] if (c0 | c1) < 256
+             else (SCAN_FIRST * first_wide[c0 & 0xFF] if c0 < 256 else wide))
+    if s > 0 and _alnum_at(u, s - 1):
+        f &= SCAN_HOT
+    return f
+
+
+cdef Py_ssize_t _flagged(const uchar* u, Py_ssize_t n, _Ctx x,
                         Py_ssize_t* out, unsigned char* flags) noexcept:
     """Where a hot word or a curated alias may start, into ``out``, and what
     may start there (SCAN_* bits) into ``flags``: the first two characters'
-    entry in ``pairs`` (both below U+0100; a NUL after the last character),
-    else SCAN_FIRST if the first is flagged in ``first_wide`` (a narrow
-    character followed by a wider one) or (``wide_first``) is wider. Aliases
-    only where no letter or digit comes before; hot words anywhere.
+    entry in ``x.scan_pairs`` (both below U+0100; a NUL after the last
+    character), else SCAN_FIRST if the first is flagged in ``first_wide`` (a
+    narrow character followed by a wider one) or (``wide_first``) is wider.
+    Aliases only where no letter or digit comes before; hot words anywhere.
 
-    Without a branch on the text: every position is written, and kept (the
-    count advances) when flagged; one position in ten or so is."""
-    cdef Py_ssize_t s, k = 0
-    cdef unsigned int c0, c1, f, narrow
-    cdef unsigned int hot_only = SCAN_HOT
-    cdef unsigned int wide = SCAN_FIRST if wide_first else 0
-    cdef bint prev_alnum = False
-    if n == 0:
-        return 0
-    c1 = u[0]
-    for s in range(n):
-        c0 = c1
-        c1 = u[s + 1] if s + 1 < n else 0
-        if uchar is cython.uchar:
-            f = pairs[(c0 << 8) | c1]
+    By blocks of 16 positions: where the block and its neighbours are ASCII,
+    only the word starts and the hot words' first two characters are looked
+    up (geo_scan_block; x.block_scan: no alias starts with an ASCII character
+    that is not a letter or digit); elsewhere every position, without a branch on the text (each
+    is written, and kept when flagged)."""
+    cdef Py_ssize_t s, p = 0, stop, k = 0
+    cdef unsigned int f, wide = SCAN_FIRST if x.wide_first else 0
+    cdef int bits
+    cdef const unsigned char* pairs = x.scan_pairs
+    cdef const unsigned char* first_wide = x.first_wide
+    cdef bint blocks = x.block_scan and sizeof(uchar) <= 2
+    while p < n:
+        stop = p + 16 if p + 16 < n else n
+        bits = -1
+        if blocks and p >= 1 and p + 17 <= n:
+            bits = geo_scan_block(<const void*>u, sizeof(uchar), p, x.hot_pair0, x.hot_pair1,
+                                  x.n_hot_pairs)
+        if bits >= 0:
+            while bits:
+                s = p + _ctz(bits)
+                bits &= bits - 1
+                f = _flag_at(u, s, n, pairs, first_wide, wide)
+                out[k] = s
+                flags[k] = <unsigned char>f
+                k += f != 0
         else:
-            narrow = (c0 | c1) < 256
-            f = (pairs[((c0 & 0xFF) << 8) | (c1 & 0xFF)] if narrow
-                 else (SCAN_FIRST * first_wide[c0 & 0xFF] if c0 < 256 else wide))
-        f &= hot_only | (0 - <unsigned int>(not prev_alnum))
-        out[k] = s
-        flags[k] = <unsigned char>f
-        k += f != 0
-        prev_alnum = _alnum_at(u, s)
+            for s in range(p, stop):
+                f = _flag_at(u, s, n, pairs, first_wide, wide)
+                out[k] = s
+                flags[k] = <unsigned char>f
+                k += f != 0
+        p = stop
     return k
 
 
@@ -1263,14 +1432,11 @@ cdef list _scan_lower(_Ctx x, str lower, _Hot hot):
         raise MemoryError()
     try:
         if b.kind == 1:
-            n_flagged = _flagged(<const unsigned char*>b.data, n, x.scan_pairs, x.first_wide,
-                                 x.wide_first, at, flags)
+            n_flagged = _flagged(<const unsigned char*>b.data, n, x, at, flags)
         elif b.kind == 2:
-            n_flagged = _flagged(<const unsigned short*>b.data, n, x.scan_pairs, x.first_wide,
-                                 x.wide_first, at, flags)
+            n_flagged = _flagged(<const unsigned short*>b.data, n, x, at, flags)
         else:
-            n_flagged = _flagged(<const unsigned int*>b.data, n, x.scan_pairs, x.first_wide,
-                                 x.wide_first, at, flags)
+            n_flagged = _flagged(<const unsigned int*>b.data, n, x, at, flags)
         for i in range(n_flagged):
             s = at[i]
             fl = flags[i]
