@@ -661,6 +661,8 @@ cdef enum:
 _CONTEXT_NAMES = ("capitalised", "initial", "headline", "caps", "dateline", "phrase")
 
 
+@cython.freelist(256)
+@cython.no_gc  # holds no container that could lead back to it
 cdef class Cand:
     """A place candidate of one document (geo/mentions.py ``_Cand``)."""
 
@@ -744,6 +746,8 @@ cdef int _entry_cmp(const void* a, const void* b) noexcept nogil:
     return 0
 
 
+@cython.freelist(64)
+@cython.no_gc  # holds no container that could lead back to it
 cdef class Scored:
     """The outcome of scoring one name in one document (geo/mentions.py ``_Scored``)."""
 
@@ -950,6 +954,7 @@ cdef class _Ctx:
     cdef Py_ssize_t word_mask
     cdef int empty_bits  # the bits of "" (no word)
     cdef tuple word_groups
+    cdef object border_after, border_before, direction_before  # bound regex methods
     cdef double[::1] lon, lat
     cdef long long[::1] pop
     cdef unsigned char[::1] kind, flags
@@ -1111,6 +1116,9 @@ cdef class _Ctx:
                     self.pair_hi[pair] = k + 1
                 self.pair_lo[pair] = k  # sorted: the aliases of a pair are adjacent
         self.word_groups = _word_groups(self)
+        self.border_after = M._border_after().match
+        self.border_before = M._border_before().search
+        self.direction_before = M._direction_before().search
         self.empty_bits = _bits_of(self, "")
         _build_words(self)
         self.runs = <RunSlot*>calloc(RUN_SLOTS, sizeof(RunSlot))
@@ -2110,6 +2118,7 @@ cdef struct Anchor:
     double x  # longitude in degrees
 
 
+@cython.freelist(4)
 cdef class _Anchors:
     """The confident places of a text (geo/mentions.py ``_anchors``) with the
     per-anchor half of the haversine, and the box of ``_reach``."""
@@ -2686,6 +2695,7 @@ cdef list _plausible_only(_Ctx x, list cands, dict focus, object g, str folded):
 # Phrases built around resolved countries
 
 
+@cython.freelist(4)
 cdef class _Hot:
     """Where each hot word (geo/mentions.py ``_HOT_LIST``) starts in a text's
     lower-cased form, in order (filled by :func:`_scan_lower`). No hot word
@@ -2753,6 +2763,30 @@ cdef Cand _phrase(_Ctx x, str text, Py_ssize_t s, Py_ssize_t e, object place, st
     return c
 
 
+cdef Py_ssize_t _joined_end(const Buf* f, Py_ssize_t p) noexcept:
+    """Where geo/mentions.py ``_JOINED`` (``-``, `` and ``, `` ?/ ?``) matched at
+    ``p`` ends, or ``p`` if it does not match."""
+    cdef Py_ssize_t q = p
+    if p < f.n and rd(f, p) == 45:  # "-"
+        return p + 1
+    if (p + 5 <= f.n and rd(f, p) == 32 and rd(f, p + 1) == 97 and rd(f, p + 2) == 110
+            and rd(f, p + 3) == 100 and rd(f, p + 4) == 32):  # " and "
+        return p + 5
+    if q < f.n and rd(f, q) == 32:
+        q += 1
+    if q < f.n and rd(f, q) == 47:  # "/"
+        q += 1
+        if q < f.n and rd(f, q) == 32:
+            q += 1
+        return q
+    return p
+
+
+cdef inline bint _may_border_after(const Buf* f, Py_ssize_t p) noexcept:
+    """Whether ``_border_after`` (``^(?:'s)?\\s+...``) can match at ``p``."""
+    return p < f.n and (rd(f, p) == 39 or _is_space(rd(f, p)))
+
+
 cdef list _phrase_mentions(_Ctx x, str text, str folded, str lower, _Hot hot, list cands,
                            dict focus, object g):
     """geo/mentions.py ``_phrase_mentions``: border and direction phrases."""
@@ -2771,10 +2805,9 @@ cdef list _phrase_mentions(_Ctx x, str text, str folded, str lower, _Hot hot, li
         by_start[c.start] = c
     cdef set used = set()
     fb = _buf(folded)
-    joined = M._JOINED.match
-    border_after = M._border_after().match
-    border_before = M._border_before().search
-    direction_before = M._direction_before().search
+    border_after = x.border_after
+    border_before = x.border_before
+    direction_before = x.direction_before
     border_links = M._BORDER_LINKS
     directions = x.directions
     border_place = M._border_place
@@ -2792,9 +2825,9 @@ cdef list _phrase_mentions(_Ctx x, str text, str folded, str lower, _Hot hot, li
         window = PyUnicode_Substring(folded, w0, c.start)
         after = PyUnicode_Substring(folded, c.end, min(c.end + 60, fb.n))
         # "X-Y border", "X and Y border"
-        m2 = joined(after)
-        if m2:
-            other = by_start.get(c.end + m2.end())
+        e = _joined_end(&fb, c.end)
+        if e > c.end:
+            other = by_start.get(e)
             if other is not None and other.place is not None:
                 tail = PyUnicode_Substring(folded, other.end, min(other.end + 40, fb.n))
                 mb = border_after(tail)
@@ -2817,7 +2850,7 @@ cdef list _phrase_mentions(_Ctx x, str text, str folded, str lower, _Hot hot, li
                 out.append(_phrase(x, text, s, c.end, place, border_reason(place, iso)))
                 used.add(c.start)
                 continue
-        mb = border_after(after)
+        mb = border_after(after) if _may_border_after(&fb, c.end) else None
         if mb:
             place = border_place(iso, focus, g)
             if place is not None:
@@ -3050,3 +3083,9 @@ def style_counts(str text, Py_ssize_t s, Py_ssize_t e):
         raise ValueError("span outside the text")
     _counts_of(&t, s, e, counts)
     return counts[0], counts[1], counts[2]
+
+
+def joined_end(str folded, Py_ssize_t p):
+    """_joined_end, for tests."""
+    cdef Buf f = _buf(folded)
+    return _joined_end(&f, p)

@@ -195,6 +195,14 @@ def test_line_style_counts_on_real_texts() -> None:
         _check_styles(text[:3000])
 
 
+@SETTINGS
+@given(st.lists(st.sampled_from([" ", "-", "/", " and ", "and", " an", "x", "/ "]), max_size=5).map("".join))
+def test_joined_reader_equals_the_regex(text: str) -> None:
+    for p in range(len(text) + 1):
+        m = M._JOINED.match(text, p)
+        assert C.joined_end(text, p) == (m.end() if m else p)
+
+
 def test_memos_that_overflow_mid_text_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled parser shares the reference's bounded memos and their limits."""
     text = "\n".join(TEXTS[:8])
