@@ -196,7 +196,11 @@ def test_line_style_counts_on_real_texts() -> None:
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from([" ", "-", "/", " and ", "and", " an", "x", "/ "]), max_size=5).map("".join))
+@given(
+    st.lists(st.sampled_from([" ", "-", "/", " and ", "and", " an", "x", "/ "]), max_size=5).map(
+        "".join
+    )
+)
 def test_joined_reader_equals_the_regex(text: str) -> None:
     for p in range(len(text) + 1):
         m = M._JOINED.match(text, p)
