@@ -40,7 +40,7 @@ from cpython.unicode cimport (
 )
 cimport cython
 from cpython.ref cimport PyObject, Py_XDECREF, Py_XINCREF
-from libc.math cimport INFINITY, asin, cos, fmod, copysign, pow, sin, sqrt
+from libc.math cimport INFINITY, NAN, asin, cos, fmod, copysign, pow, sin, sqrt
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
 from libc.string cimport memcpy, memset, strlen
 
@@ -923,6 +923,12 @@ cdef inline bint _same_qual(PyObject* stored, object qual) except -1:
 # What the module keeps per gazetteer
 
 
+cdef void _fill_nan(double* values, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t k
+    for k in range(n):
+        values[k] = NAN
+
+
 cdef struct RunSlot:
     unsigned long long h
     PyObject* key  # the run as written (a str), owned
@@ -942,6 +948,7 @@ cdef class _Ctx:
     # nothing but speed.
     cdef RunSlot* runs
     cdef ReasonSlot* reasons  # see _explain
+    cdef double* priors  # see _prior
     # The rule words (prepositions, titles, given names, common words,
     # qualifiers, demonyms, suffixes, cues, connectors) that are ASCII, as an
     # open-addressing table of their W_* bits, for words read from the folded
@@ -1024,6 +1031,7 @@ cdef class _Ctx:
                 Py_XDECREF(self.reasons[k].qual)
                 Py_XDECREF(self.reasons[k].value)
             free(self.reasons)
+        free(self.priors)
         free(self.word_hash)
         free(self.word_bits)
         free(self.word_at)
@@ -1121,6 +1129,10 @@ cdef class _Ctx:
         self.direction_before = M._direction_before().search
         self.empty_bits = _bits_of(self, "")
         _build_words(self)
+        self.priors = <double*>malloc((len(self.lon) + 1) * sizeof(double))
+        if self.priors == NULL:
+            raise MemoryError()
+        _fill_nan(self.priors, len(self.lon))
         self.runs = <RunSlot*>calloc(RUN_SLOTS, sizeof(RunSlot))
         self.reasons = <ReasonSlot*>calloc(REASON_SLOTS, sizeof(ReasonSlot))
         if self.runs == NULL or self.reasons == NULL:
@@ -2264,11 +2276,18 @@ cdef inline double _bonus_of(double d) noexcept:
     return 1.0 if d < 50 else 0.6 if d < 200 else 0.2 if d < 1000 else 0.0
 
 
-cdef double _prior(dict priors, Py_ssize_t i, object g) except? -1.0:
+cdef double _prior(_Ctx x, dict priors, Py_ssize_t i, object g) except? -1.0:
+    """geo/mentions.py ``_prior`` (a function of the record alone), kept in a
+    C array of every record's prior (NaN: not computed yet)."""
+    cdef double p = x.priors[i]
+    if p == p:
+        return p
     found = priors.get(i)
     if found is None:
         found = M._prior(g, i)
-    return found
+    p = found
+    x.priors[i] = p
+    return p
 
 
 cdef object _shortlist(_Ctx x, Cand c, dict focus, object g):
@@ -2338,7 +2357,7 @@ cdef Scored _score_candidates(_Ctx x, Cand c, object qual, dict focus, double to
     try:
         for pos in range(n):
             i = shortlist[pos]
-            s = _prior(priors, i, g)
+            s = _prior(x, priors, i, g)
             iso = x.countries[i]
             share = focus.get(iso, 0.0) / total_votes
             if share > 0:
