@@ -61,11 +61,13 @@ def generated_corpus() -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
 
 
-def _ours() -> Callable[[list[str]], int]:
-    from geo.mentions import find_mentions
+def _ours(*, pure_python: bool = False) -> Callable[[list[str]], int]:
+    from geo import mentions
+
+    find = mentions.find_mentions_py if pure_python else mentions.find_mentions
 
     def run(docs: list[str]) -> int:
-        return sum(len(find_mentions(d)) for d in docs)
+        return sum(len(find(d)) for d in docs)
 
     return run
 
@@ -92,16 +94,24 @@ def _timed(fn: Callable[[list[str]], int], docs: list[str]) -> tuple[float, floa
     return time.perf_counter() - t, time.process_time() - c, n
 
 
-def throughput(docs: list[str], runs: int, *, geotext: bool) -> dict[str, Any]:
+def throughput(
+    docs: list[str], runs: int, *, geotext: bool, pure_python: bool = False
+) -> dict[str, Any]:
+    """Ours and geotext alternating; with ``pure_python`` the Python reference
+    geoparser (find_mentions_py) in the same alternation, for the ratio the
+    compiled one (geo/_cmentions.pyx) buys."""
+    from geo import mentions
+
     size_mb = sum(len(d.encode("utf-8")) for d in docs) / 1e6
     ours = _ours()
+    slow = _ours(pure_python=True) if pure_python else None
     peer = _geotext() if geotext else None
-    ours(docs[:1])  # warm: gazetteer open, regexes compiled
-    if peer is not None:
-        peer(docs[:1])
-    o_wall, o_cpu, p_wall, p_cpu = [], [], [], []
+    for fn in (ours, slow, peer):
+        if fn is not None:
+            fn(docs[:1])  # warm: gazetteer open, regexes compiled
+    o_wall, o_cpu, p_wall, p_cpu, s_cpu = [], [], [], [], []
     n_ours = n_peer = 0
-    for _ in range(runs):  # alternate, so both see the same machine load
+    for _ in range(runs):  # alternate, so all see the same machine load
         wall, cpu, n_ours = _timed(ours, docs)
         o_wall.append(size_mb / wall)
         o_cpu.append(size_mb / cpu)
@@ -109,14 +119,20 @@ def throughput(docs: list[str], runs: int, *, geotext: bool) -> dict[str, Any]:
             wall, cpu, n_peer = _timed(peer, docs)
             p_wall.append(size_mb / wall)
             p_cpu.append(size_mb / cpu)
+        if slow is not None:
+            s_cpu.append(size_mb / _timed(slow, docs)[1])
     out: dict[str, Any] = {
         "corpus_mb": round(size_mb, 2),
         "articles": len(docs),
+        "implementation": mentions.implementation(),
         "mentions": n_ours,
         "mb_per_s_cpu": summary(o_cpu, 2),
         "mb_per_s_wall": summary(o_wall, 2),
         "s_per_mb_cpu": round(1 / statistics.median(o_cpu), 3),
     }
+    if slow is not None:
+        out["pure_python_mb_per_s_cpu"] = summary(s_cpu, 2)
+        out["compiled_times_faster"] = round(statistics.median(o_cpu) / statistics.median(s_cpu), 1)
     if peer is not None:
         out["geotext"] = {
             "mentions": n_peer,
@@ -210,7 +226,9 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     result: dict[str, Any] = {
         "seeds": throughput(seeds_corpus(args.mb), args.runs, geotext=args.geotext),
-        "generated": throughput(generated_corpus(), args.runs, geotext=args.geotext),
+        "generated": throughput(
+            generated_corpus(), args.runs, geotext=args.geotext, pure_python=True
+        ),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "generated_first_pass": first_pass(args.runs),
         "cold_start": cold_start(args.runs),
