@@ -936,7 +936,7 @@ cdef struct RunSlot:
 
 
 cdef enum:
-    RUN_SLOTS = 1 << 16  # a power of two
+    RUN_SLOTS = 1 << 14  # a power of two
 
 
 cdef class _Ctx:
