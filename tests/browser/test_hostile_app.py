@@ -315,6 +315,12 @@ def test_two_uploads_at_the_same_time_both_land(upload_app: App, browser: Browse
         for button in buttons:  # back to back: the second lands while the first parses
             button.click(no_wait_after=True)
         for page in pages:
+            # Wait for the outcome itself: an idle page right after the click may
+            # be the run before the submission (its rerun not started yet while
+            # the server works on the other one), so sampling once is racy.
+            page.locator('[data-testid="stAlert"]', has_text="Added 1 article(s)").first.wait_for(
+                timeout=90_000
+            )
             wait_idle(page)
         for page in pages:
             assert any("Added 1 article(s)" in a for a in _alerts(page)), _alerts(page)
