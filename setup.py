@@ -38,7 +38,7 @@ _flags = [] if sys.platform == "win32" else [
 extension = Extension(
     "geo._cmentions",
     [SOURCE],
-    define_macros=[("GEO_SOURCE_SHA256", f'"{_sha}"'), ("NPY_NO_DEPRECATED_API", "0")],
+    define_macros=[("GEO_SOURCE_SHA256", f'"{_sha}"')],
     extra_compile_args=_flags,
 )
 

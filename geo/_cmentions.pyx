@@ -24,7 +24,6 @@ same float.
 from cpython.unicode cimport (
     PyUnicode_4BYTE_KIND,
     PyUnicode_DATA,
-    PyUnicode_Find,
     PyUnicode_FromKindAndData,
     PyUnicode_GET_LENGTH,
     PyUnicode_KIND,
@@ -1339,15 +1338,6 @@ cdef int _run_candidates(tuple found, Py_ssize_t s, list out, dict votes) except
         for iso in votes_of:
             votes[iso] = votes.get(iso, 0.0) + 0.5
     return 0
-
-
-cdef unsigned char _ALNUM[128]
-for _c in range(128):
-    _ALNUM[_c] = chr(_c).isalnum()
-
-
-cdef inline bint _bit(const unsigned char* bits, Py_ssize_t k) noexcept:
-    return (bits[k >> 3] >> (k & 7)) & 1
 
 
 cdef enum:
