@@ -20,6 +20,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import corpus, export, mapview, query, reader, store, textio
+from geo import corpus, export, jobs, mapview, query, reader, store, textio
 from geo.errors import GeoError, InputError
 from geo.models import LAYERS, Article
 
@@ -40,7 +41,7 @@ FOCUS_ZOOM = 11
 # (Comments, not attribute docstrings: Streamlit's magic would print bare strings.)
 TABLE_ROWS = 10_000  # the table lists at most this many rows (map and exports have all)
 TAB_MAP, TAB_DATA, TAB_READER = "Map", "Timeline and table", "Article reader"
-MAX_UPLOAD_FILES = 20  # files per upload: each is parsed in the request, store locked
+MAX_UPLOAD_FILES = 20  # files per upload: parsed together in one job, store locked
 
 st.set_page_config(page_title="News event map", page_icon=":world_map:", layout="wide")
 
@@ -93,12 +94,17 @@ def _write_lock() -> threading.Lock:
     return threading.Lock()
 
 
-@st.cache_resource(show_spinner="Loading the gazetteer…")
-def _gazetteer() -> Any:
-    """Warm the gazetteer once per server so uploads do not each pay for it."""
-    from geo import gazetteer
+@dataclass
+class _Builds:
+    """The server's store builds by store path: one build however many sessions wait."""
 
-    return gazetteer.load()
+    guard: threading.Lock = field(default_factory=threading.Lock)
+    running: dict[str, jobs.Job[Any]] = field(default_factory=dict)
+
+
+@st.cache_resource(show_spinner=False)
+def _builds() -> _Builds:
+    return _Builds()
 
 
 def _stamp(db: Path) -> tuple[int, int]:
@@ -170,29 +176,49 @@ def _article_mentions(db: str, stamp: tuple[int, int], article_id: str) -> pd.Da
 
 
 def _ensure_store() -> None:
-    """Build the store from the seeds on first run, with a visible progress bar."""
+    """Build the store from the seeds on first run, with a visible progress bar.
+
+    The build runs as a :class:`geo.jobs.Job`, once per server: a rerun (any widget
+    touched) does not abort it, and every session that opens meanwhile waits on
+    the same build. A failed build is started again by the next run.
+    """
     if DB.exists():
         return
     from geo import pipeline
 
-    with _write_lock(), store.store_lock(DB):
-        if DB.exists():
-            return
-        slot = st.empty()
-        bar = slot.progress(0.0, text=f"Building the event store from {SEEDS.name}/ …")
+    lock = _write_lock()
 
-        def progress(done: int, total: int) -> None:
-            share = done / total if total else 1.0
-            bar.progress(min(1.0, share), text=f"Parsing articles: {done} of {total}")
+    def build(progress: jobs.Progress) -> None:
+        with lock, store.store_lock(DB):
+            if not DB.exists():
+                pipeline.build_store(SEEDS, DB, progress=progress)
 
-        try:
-            pipeline.build_store(SEEDS, DB, progress=progress)
-        except GeoError as exc:
-            slot.empty()
-            st.error(_plain(f"Could not build the event store: {exc}"))
-            st.stop()
-        slot.empty()
+    builds = _builds()
+    with builds.guard:
+        job = builds.running.get(str(DB))
+        if job is None or job.error is not None:
+            job = builds.running[str(DB)] = jobs.Job.start(build, name=f"build {DB.name}")
+    _wait(job, st, text=f"Building the event store from {SEEDS.name}/ …",
+          step="Parsing articles")
+    if job.error is not None:
+        st.error(_plain(f"Could not build the event store: {job.error}"))
+        st.stop()
     st.toast(f"Built the event store at {DB}")
+
+
+def _wait(job: jobs.Job[Any], box: Any, *, text: str, step: str) -> None:
+    """Draw the job's progress until it finishes. A rerun may stop this wait at
+    any bar update; the job goes on, and the next run waits again."""
+    if job.finished:
+        return
+    slot = box.empty()
+    bar = slot.progress(job.share, text=text)
+    seen = (-1, -1)
+    while not job.wait(0.2):
+        if (job.done, job.total) != seen and job.total:
+            seen = (job.done, job.total)
+            bar.progress(job.share, text=f"{step}: {job.done} of {job.total}")
+    slot.empty()
 
 
 def _first_line(text: str) -> str:
@@ -212,20 +238,51 @@ def _plain(text: str) -> str:
     return _MARKDOWN_PUNCT.sub(r"\\\1", textio.display_name(" ".join(text.split())))
 
 
-def _handle_upload(box: Any) -> None:
+@dataclass(eq=False)
+class _Upload:
+    """One submission of the upload form and what became of it.
+
+    Kept in the session until a complete script run has shown it, so neither the
+    outcome nor the write itself is lost to a rerun (see :mod:`geo.jobs`).
+    """
+
+    messages: list[tuple[str, str]]  # (kind, Markdown-safe text) known at submission
+    job: jobs.Job[Any] | None = None  # the store write, when anything was left to add
+    articles: int = 0  # articles handed to the job
+    refused: list[str] = field(default_factory=list)  # files that did not decode (raw)
+    shown: bool = False
+
+
+_UPLOADS = "_geo_uploads"  # session state: this session's submissions not shown yet
+
+
+def _handle_upload(box: Any) -> list[_Upload]:
     """The upload form: parse, merge and persist; bad files change nothing.
 
     The same checks as ``python -m geo build``: each file is decoded by
     :func:`geo.textio.decode_article` (size limit :data:`geo.textio.MAX_UPLOAD_BYTES`,
     encodings, binary, HTML) and a bad file is skipped with its one-line reason
-    while the others are added. Two uploads at once both land: writers queue on
-    the store lock inside :func:`geo.pipeline.add_articles`.
+    while the others are added. The write runs as a :class:`geo.jobs.Job`: touching
+    a widget while it parses does not abort it, and its outcome is shown by the
+    next complete run. Two uploads at once both land: writers queue on the
+    store lock inside :func:`geo.pipeline.add_articles`. Returns the submissions
+    drawn in this run (the caller marks them shown once the run completes).
     """
+    pending: list[_Upload] = st.session_state.setdefault(_UPLOADS, [])
+    submitted, files, outlet, published, title = _upload_form(box)
+    if submitted:
+        pending.append(_submit(files, outlet=outlet, published=published, title=title))
+    for upload in pending:
+        _show_upload(box, upload)
+    return list(pending)
+
+
+def _upload_form(box: Any) -> tuple[bool, list[Any], str, Any, str]:
     today = dt.date.today()
     # Lazy: the form (and its widgets' browser code) only when the user opens it.
     expander = box.expander("Add articles", expanded=False, key="upload_open", on_change="rerun")
     if not expander.open:
-        return
+        return False, [], "", None, ""
     with expander, st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
             "Article text files (.txt, .html)",
@@ -245,15 +302,17 @@ def _handle_upload(box: Any) -> None:
         )
         title = st.text_input("Title (optional; default: first line)", max_chars=corpus.MAX_FIELD)
         submitted = st.form_submit_button("Parse and add to the map")
-    if not submitted:
-        return
+    return bool(submitted), list(files or []), outlet or "", published, title or ""
+
+
+def _submit(files: list[Any], *, outlet: str, published: Any, title: str) -> _Upload:
+    """Check and decode the files now (cheap); start the store write as a job."""
     if not files:
-        box.warning("Choose at least one .txt file to add.")
-        return
+        return _Upload([("warning", "Choose at least one .txt file to add.")])
     if len(files) > MAX_UPLOAD_FILES:
-        box.error(f"Nothing was added: {len(files)} files; add at most {MAX_UPLOAD_FILES} at once.")
-        return
-    from geo import pipeline
+        return _Upload([("error", f"Nothing was added: {len(files)} files; "
+                                  f"add at most {MAX_UPLOAD_FILES} at once.")])
+    from geo import gazetteer, pipeline
 
     refused: list[str] = []
     articles: list[Article] = []
@@ -275,30 +334,49 @@ def _handle_upload(box: Any) -> None:
             )
         )
     if not articles:
-        box.error(_plain("Nothing was added: " + "; ".join(refused)))
-        return
-    try:
-        _gazetteer()
-        bar = box.progress(0.0, text="Parsing articles…")
+        return _Upload([("error", _plain("Nothing was added: " + "; ".join(refused)))])
+    lock = _write_lock()
 
-        def progress(done: int, total: int) -> None:
-            share = done / total if total else 1.0
-            bar.progress(min(1.0, share), text=f"Parsing articles: {done} of {total}")
+    def add(progress: jobs.Progress) -> Any:
+        gazetteer.load()  # once per process; cached
+        with lock:
+            return pipeline.add_articles(DB, articles, progress=progress)
 
-        with _write_lock():
-            report = pipeline.add_articles(DB, articles, progress=progress)
-        bar.empty()
-    except InputError as exc:
-        box.error(_plain("Nothing was added: " + "; ".join([*refused, str(exc)])))
-        return
-    except GeoError as exc:
-        box.error(_plain(f"Nothing was added: the store could not be updated ({exc})"))
-        return
-    skipped = list(getattr(report, "refused", []) or [])
-    added = len(articles) - len(skipped)
-    box.success(f"Added {added} article(s). {_report_text(report)}")
-    for line in [*refused, *skipped]:
-        box.warning(_plain(f"Skipped: {line}"))
+    return _Upload([], jobs.Job.start(add, name="upload"), articles=len(articles),
+                   refused=refused)
+
+
+def _show_upload(box: Any, upload: _Upload) -> None:
+    """The outcome of one submission: its progress while the write runs, then one
+    success or error line, then one warning per skipped file."""
+    job = upload.job
+    if job is not None:
+        _wait(job, box, text="Parsing articles…", step="Parsing articles")
+        if isinstance(job.error, InputError):
+            box.error(_plain("Nothing was added: " + "; ".join([*upload.refused, str(job.error)])))
+            return
+        if isinstance(job.error, GeoError):
+            box.error(_plain(f"Nothing was added: the store could not be updated ({job.error})"))
+            return
+        if job.error is not None:
+            box.error(_plain(f"Nothing was added: unexpected {type(job.error).__name__} "
+                             f"({job.error}); the store is unchanged; see the server log"))
+            return
+        report = job.result
+        skipped = list(getattr(report, "refused", []) or [])
+        box.success(f"Added {upload.articles - len(skipped)} article(s). {_report_text(report)}")
+        for line in [*upload.refused, *skipped]:
+            box.warning(_plain(f"Skipped: {line}"))
+    for kind, text in upload.messages:
+        getattr(box, kind)(text)
+
+
+def _forget_shown(drawn: list[_Upload]) -> None:
+    """Called at the end of a complete run: what it drew has reached the page."""
+    for upload in drawn:
+        upload.shown = True
+    pending: list[_Upload] = st.session_state.get(_UPLOADS, [])
+    pending[:] = [u for u in pending if not u.shown]
 
 
 def _report_text(report: Any) -> str:
@@ -588,7 +666,7 @@ def main() -> None:
     filters_box = st.sidebar.container()
     upload_box = st.sidebar.container()
     _ensure_store()
-    _handle_upload(upload_box)
+    drawn = _handle_upload(upload_box)
     try:
         data = _load_store(str(DB), _stamp(DB))
     except GeoError as exc:
@@ -613,6 +691,7 @@ def main() -> None:
     if reader_tab.open:
         with reader_tab:
             _reader_tab(data, styles)
+    _forget_shown(drawn)
 
 
 main()

@@ -29,6 +29,7 @@ from browser_support import (
 )
 from conftest import _start, _stop
 from playwright.sync_api import Browser, Frame, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from geo import pipeline, store
 from geo.textio import MAX_UPLOAD_BYTES
@@ -318,9 +319,16 @@ def test_two_uploads_at_the_same_time_both_land(upload_app: App, browser: Browse
             # Wait for the outcome itself: an idle page right after the click may
             # be the run before the submission (its rerun not started yet while
             # the server works on the other one), so sampling once is racy.
-            page.locator('[data-testid="stAlert"]', has_text="Added 1 article(s)").first.wait_for(
-                timeout=90_000
-            )
+            try:
+                page.locator(
+                    '[data-testid="stAlert"]', has_text="Added 1 article(s)"
+                ).first.wait_for(timeout=90_000)
+            except PlaywrightTimeout:
+                pytest.fail(
+                    f"page {pages.index(page)}: no 'Added' alert in 90 s; alerts of the pages: "
+                    f"{[_alerts(p) for p in pages]}; server log: "
+                    f"{upload_app.log.read_text(errors='replace')[-3000:]}"
+                )
             wait_idle(page)
         for page in pages:
             assert any("Added 1 article(s)" in a for a in _alerts(page)), _alerts(page)
@@ -335,3 +343,41 @@ def test_two_uploads_at_the_same_time_both_land(upload_app: App, browser: Browse
     finally:
         for context in contexts:
             context.close()
+
+
+def test_touching_a_widget_while_an_upload_parses_neither_loses_it_nor_its_outcome(
+    upload_app: App, session: Session
+) -> None:
+    """Streamlit stops a running script when any widget changes. The upload must
+    survive that: all files land and the outcome is shown by the next run."""
+    page = session.page
+    open_app(page, upload_app.url)
+    seeds = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
+    files = [  # long enough that parsing them takes a few seconds
+        _file(f"interrupted_{i}.txt",
+              (f"Dispatch {i} of the interrupted batch.\n\n"
+               + seeds[i % len(seeds)].read_text(encoding="utf-8") * 3).encode())
+        for i in range(20)
+    ]
+    _open_form(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(files=files)
+    page.get_by_label("Outlet").fill("Interrupted Wire")
+    page.wait_for_timeout(300)
+    page.get_by_role("button", name="Parse and add to the map").click()
+    page.get_by_role("tab", name="Timeline and table").click()  # a rerun while it parses
+    try:
+        page.locator('[data-testid="stAlert"]', has_text="Added 20 article(s)").first.wait_for(
+            timeout=120_000
+        )
+    except PlaywrightTimeout:
+        pytest.fail(f"no 'Added 20' alert in 120 s; alerts: {_alerts(page)}")
+    wait_idle(page)
+    ids = {a.article_id for a in store.read_articles(upload_app.db)}
+    assert {f"interrupted_{i}" for i in range(20)} <= ids
+    assert page.get_by_role("tab", name="Timeline and table").get_attribute(
+        "aria-selected") == "true"
+    # the outcome is shown once: the next rerun (another widget) drops it
+    page.get_by_role("tab", name="Map").click()
+    wait_idle(page)
+    assert not any("Added 20 article(s)" in a for a in _alerts(page)), _alerts(page)
+    assert session.dialogs == []
