@@ -971,7 +971,7 @@ cdef class _Ctx:
     cdef dict dem, directions
     cdef _Connectors conns
     cdef dict single_outcomes
-    cdef int k_country, k_region, k_line, k_area, k_village, k_town
+    cdef int k_country, k_region, k_line, k_area, k_village, k_town, k_city
     # curated phrases by first character (ASCII) or in a dict (others)
     # The curated phrases as code points, sorted: phrase k is
     # phrase_chars[phrase_off[k]:phrase_off[k + 1]]; those starting with the
@@ -1077,6 +1077,7 @@ cdef class _Ctx:
         self.k_area = kinds.index("area")
         self.k_village = kinds.index("village")
         self.k_town = kinds.index("town")
+        self.k_city = kinds.index("city")
         self.phrase_list = sorted(g.curated_phrases)  # code point order
         self.phrases = _Connectors(self.phrase_list)
         for k in range(128):
@@ -2046,9 +2047,9 @@ cdef list _filter(_Ctx x, str text, str folded, list cands, object g):
                 if (
                     nxt_bits & W_CUE_AFTER
                     or prev_bits & W_CUE_BEFORE
-                    or apposition(folded, end, end + 8) is not None
+                    or (not locative and apposition(folded, end, end + 8) is not None)
                 ):
-                    continue  # "Milan said", "said Florence, a teacher"
+                    continue  # "Milan said", "said Florence, a teacher"; not "near Dori, the"
         if (
             has_nxt
             and nxt_up
@@ -2628,29 +2629,44 @@ cdef double _haversine_km(double lon1, double lat1, double lon2, double lat2) no
 
 
 cdef bint _plausible(_Ctx x, Cand c, list pids, double* plons, double* plats,
-                     dict focus, object g, str folded) except -1:
+                     dict focus, object g, str folded, set named) except -1:
     """geo/mentions.py ``_plausible``: a minor place needs a reason to be believed."""
     cdef Py_ssize_t ws, we, k, n_others = 0
     cdef Buf f
     cdef double reach
+    cdef bint alt_city
     if c.place is None or c.context == CTX_PHRASE:
         return True
-    if c.pkind != x.k_village and c.pkind != x.k_town:
+    alt_city = c.pkind == x.k_city and not c.main
+    if c.pkind != x.k_village and c.pkind != x.k_town and not alt_city:
         return True
     if c.locative < 0:  # a strong name: the filter left its previous word unread
         f = _buf(folded)
         _prev_word(&f, c.start, &ws, &we)
         prev_key = PyUnicode_Substring(folded, ws, we).lower() if we > ws else ""
         c.locative = prev_key in x.preps and prev_key != "of"
-    if c.locative or _facts(c.key, c.idxs, g.key_facts, g)[5]:
+    if _facts(c.key, c.idxs, g.key_facts, g)[5]:
         return True
+    # rare (a located minor place), so the Python reader of the next word serves
+    region = c.locative and M._admin_unit_after(folded, c.end)
+    if c.locative and not region:
+        return True
+    reach = 1000.0 if c.main or alt_city else 300.0
+    if region:
+        if focus.get(c.place.country or "", 0) > 0 or not any(w > 0 for w in focus.values()):
+            return True
+        for k in range(len(pids)):
+            if pids[k] != c.pid and _haversine_km(c.plon, c.plat, plons[k], plats[k]) < reach:
+                return True
+        return False
     for k in range(len(pids)):
         if pids[k] != c.pid:
             n_others += 1
     if n_others == 0:
         return True
-    reach = 1000.0 if c.main else 300.0
     if c.main and focus.get(c.place.country or "", 0) > 0:
+        return True
+    if alt_city and c.place.country in named:
         return True
     for k in range(len(pids)):
         if pids[k] != c.pid and _haversine_km(c.plon, c.plat, plons[k], plats[k]) < reach:
@@ -2666,12 +2682,15 @@ cdef list _plausible_only(_Ctx x, list cands, dict focus, object g, str folded):
     cdef double* plons = <double*>malloc((len(cands) + 1) * sizeof(double))
     cdef double* plats = <double*>malloc((len(cands) + 1) * sizeof(double))
     cdef list out = []
+    cdef set named = set()
     if plons == NULL or plats == NULL:
         free(plons)
         free(plats)
         raise MemoryError()
     try:
         for c in cands:
+            if c.place is not None and c.pkind == x.k_country:
+                named.add(c.place.country)
             if c.place is None or c.pkind == x.k_region or c.pkind == x.k_country:
                 continue
             # A dict comprehension keeps a key's first position and last value.
@@ -2690,8 +2709,9 @@ cdef list _plausible_only(_Ctx x, list cands, dict focus, object g, str folded):
             if (
                 c.place is None
                 or c.context == CTX_PHRASE
-                or (c.pkind != x.k_village and c.pkind != x.k_town)
-                or _plausible(x, c, pids, plons, plats, focus, g, folded)
+                or (c.pkind != x.k_village and c.pkind != x.k_town
+                    and (c.main or c.pkind != x.k_city))
+                or _plausible(x, c, pids, plons, plats, focus, g, folded, named)
             ):
                 out.append(c)
     finally:

@@ -59,6 +59,7 @@ class _Rules:
     suffixes: frozenset[str]
     cues_after: frozenset[str]
     cues_before: frozenset[str]
+    admin_units: frozenset[str]
 
 
 @functools.cache
@@ -77,6 +78,7 @@ def _rules() -> _Rules:
         suffixes=frozenset(raw.get("place_suffixes", [])),
         cues_after=frozenset(raw.get("person_cues_after", [])),
         cues_before=frozenset(raw.get("person_cues_before", [])),
+        admin_units=frozenset(raw.get("admin_units", [])),
     )
 
 
@@ -1128,9 +1130,11 @@ def _filter(text: str, folded: str, cands: list[_Cand], g: gz.Gazetteer) -> list
                 if (
                     nxt_key in cues_after
                     or prev_key in cues_before
-                    or _PERSON_APPOSITION.match(folded, c.end, c.end + 8)
+                    or (not locative and _PERSON_APPOSITION.match(folded, c.end, c.end + 8))
                 ):
-                    continue  # "Milan said", "said Florence, a teacher"
+                    # "Milan said", "said Florence, a teacher"; after a preposition the
+                    # apposition describes a place: "near Dori, the main town".
+                    continue
         if (
             nxt
             and nxt[0].isupper()
@@ -1754,13 +1758,14 @@ def find_mentions_py(text: str, *, published: date | None = None) -> list[Mentio
         for c in cands
         if c.place is not None and c.place.kind not in ("region", "country")
     }
+    named = {c.place.country for c in cands if c.place is not None and c.place.kind == "country"}
     cands = [
         c
         for c in cands
         if c.place is None
         or c.context == "phrase"
-        or c.place.kind not in _MINOR_KINDS
-        or _plausible(c, points, focus, g, folded)
+        or (c.place.kind not in _MINOR_KINDS and (c.main or c.place.kind != "city"))
+        or _plausible(c, points, focus, g, folded, named)
     ]
     built = _phrase_mentions(text, folded, lower, cands, focus, g)
     built += _without_overlaps(_demonym_borders(text, folded, lower, focus, g), built)
@@ -1852,31 +1857,57 @@ def _plausible(
     focus: dict[str, float],
     g: gz.Gazetteer,
     folded: str,
+    named: set[str | None],
 ) -> bool:
     """Drop a minor place the rest of the text gives no reason to believe in.
 
     A village or town in a country the text never otherwise touches, far from
     every other place it names, and not introduced by a locative preposition,
     is far more often a word in an organisation's or a person's name
-    ("North Atlantic Council") than a place. ``points`` holds one (lon, lat)
+    ("North Atlantic Council") than a place. Before an administrative noun
+    ("in Seno province") the preposition introduces a region, so it is no
+    evidence for a village of that name. A city matched only by an alternate
+    name ("Hamas", a spelling of Hamm) needs a country the text names or a
+    place within 1000 km. ``points`` holds one (lon, lat)
     per distinct specific place of the text, so this stays linear.
     """
     p = c.place
-    if p is None or c.context == "phrase" or p.kind not in _MINOR_KINDS:
+    if p is None or c.context == "phrase":
+        return True
+    alt_city = p.kind == "city" and not c.main
+    if p.kind not in _MINOR_KINDS and not alt_city:
         return True
     if c.locative is None:  # a strong name: _filter left its previous word unread
         prev_key = _prev_word(folded, c.start).lower()
         c.locative = prev_key in _rules().prepositions and prev_key != "of"
-    if c.locative or _key_facts(c.key, c.idxs, g)[5]:
+    if _key_facts(c.key, c.idxs, g)[5]:
+        return True
+    region = c.locative and _admin_unit_after(folded, c.end)
+    if c.locative and not region:
         return True
     others = [xy for pid, xy in points.items() if pid != p.place_id]
+    # Matched only by an alternate spelling: it must sit among the text's places.
+    reach = 1000.0 if c.main or alt_city else 300.0
+    if region:  # in the text's countries, near its places, or a text that names none
+        return (
+            focus.get(p.country or "", 0) > 0
+            or not any(w > 0 for w in focus.values())
+            or any(_haversine_km(p.lon, p.lat, x, y) < reach for x, y in others)
+        )
     if not others:
         return True
-    # Matched only by an alternate spelling: it must sit among the text's places.
-    reach = 1000.0 if c.main else 300.0
     if c.main and focus.get(p.country or "", 0) > 0:
         return True
+    if alt_city and p.country in named:
+        return True
     return any(_haversine_km(p.lon, p.lat, x, y) < reach for x, y in others)
+
+
+def _admin_unit_after(folded: str, end: int) -> bool:
+    """The name is a region's: "Seno province", "Donetsk Oblast" (the next word is
+    one of the rules' ``admin_units``)."""
+    m = _NEXT_TOKEN.match(folded, end, end + 40)
+    return m is not None and m.group(1).lower() in _rules().admin_units
 
 
 def _without_overlaps(cands: list[_Cand], winners: list[_Cand]) -> list[_Cand]:
