@@ -141,6 +141,7 @@ class _ExplicitActor:
     country: str | None
     seat: str | None
     regex: re.Pattern[str]
+    generic: bool = False  # "peacekeepers": dropped beside a named actor of its kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,6 +424,7 @@ def _compile_rules(raw: dict[str, Any], path: Path) -> Rules:
                 country=spec.get("country"),
                 seat=spec.get("seat"),
                 regex=re.compile("|".join(f"(?:{p})" for p in pats)),
+                generic=bool(spec.get("generic", False)),
             )
         )
     officials: list[_Official] = []
@@ -2213,7 +2215,9 @@ def _cluster_event(ctx: _Ctx, cl: list[_Cand], disputes: list[Dispute]) -> Event
     for c in cl:
         for a in c.actors:
             counts[a.display()] += 1
-    actors = drop_generic([a for a, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))])
+    actors = drop_generic(
+        [a for a, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))], rules=rules
+    )
     if etype.layer == "diplomacy":
         subj: Counter[str] = Counter(
             t.subject.display() for c in cl for t in c.triggers if t.subject is not None
@@ -2268,14 +2272,40 @@ def _cluster_event(ctx: _Ctx, cl: list[_Cand], disputes: list[Dispute]) -> Event
     )
 
 
-def drop_generic(labels: Sequence[str]) -> list[str]:
-    """Drop "armed group" when "Serb armed group" is there too (same actor, less said)."""
+def drop_generic(labels: Sequence[str], *, rules: Rules | None = None) -> list[str]:
+    """Drop "armed group" when "Serb armed group" is there too (same actor, less said),
+    and a ``generic`` explicit actor ("peacekeepers") when an actor of one of its
+    kinds is named ("UN peacekeepers", "KFOR/NATO")."""
+    kinds = _explicit_kinds(rules or load_rules())
     out = []
     for lab in labels:
         if any(o != lab and (o.endswith(" " + lab) or o.endswith("/" + lab)) for o in labels):
             continue
+        generic = kinds.get(lab)
+        if generic is not None and generic[0] and any(
+            o != lab and o in kinds and kinds[o][1] & generic[1] for o in labels
+        ):
+            continue
         out.append(lab)
     return out
+
+
+_KINDS_MEMO: list[tuple[Rules, dict[str, tuple[bool, frozenset[str]]]]] = []
+
+
+def _explicit_kinds(rules: Rules) -> dict[str, tuple[bool, frozenset[str]]]:
+    """Label -> (generic, kinds) of the explicit actors; memoised for the last rules."""
+    if _KINDS_MEMO and _KINDS_MEMO[0][0] is rules:
+        return _KINDS_MEMO[0][1]
+    found: dict[str, tuple[bool, frozenset[str]]] = {}
+    for a in rules.explicit_actors:
+        was = found.get(a.label)
+        found[a.label] = (
+            a.generic and (was is None or was[0]),
+            a.kinds | (was[1] if was else frozenset()),
+        )
+    _KINDS_MEMO[:] = [(rules, found)]
+    return found
 
 
 def _article_fatalities(cl: Sequence[_Cand]) -> tuple[int | None, str]:

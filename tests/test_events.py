@@ -378,3 +378,27 @@ def test_violent_clash_with_protesters_is_a_riot() -> None:
                        "fired."), "incidents")
     assert (ev.event_type, ev.acled_event_type) == ("riot", "Riots")
     assert ev.date == dt.date(2024, 3, 11)
+
+
+@pytest.mark.parametrize(
+    ("text", "actors"),
+    [
+        # a named mission: the generic word "peacekeeping" adds nothing
+        ("The United Nations peacekeeping mission, MONUSCO, said on Friday it had reinforced "
+         "its positions around Sake.", ["UN peacekeepers"]),
+        # nobody named: the generic actor, not a guess at which force it is
+        ("Peacekeepers reinforced their positions around Sake on Friday.", ["peacekeepers"]),
+        ("KFOR deployed additional peacekeepers to Zvecan on Friday.", ["KFOR/NATO"]),
+    ],
+)
+def test_generic_peacekeepers_give_way_to_a_named_force(text: str, actors: list[str]) -> None:
+    ev = _only(_events(text), "troop_positions")
+    assert ev.actors == actors
+
+
+def test_drop_generic_reads_the_rules_kinds() -> None:
+    from geo.events import drop_generic
+
+    assert drop_generic(["peacekeepers", "EULEX"]) == ["EULEX"]
+    assert drop_generic(["peacekeepers", "protesters"]) == ["peacekeepers", "protesters"]
+    assert drop_generic(["armed group", "Serb armed group"]) == ["Serb armed group"]
