@@ -179,6 +179,7 @@ class Rules:
     denial_patterns: tuple[re.Pattern[str], ...]
     denial_negation_re: re.Pattern[str]
     denial_not_before: frozenset[str]
+    denial_not_acts: frozenset[str]
     country_labels: dict[str, dict[str, str]]
     actor_nouns: dict[str, tuple[str, ...]]
     actor_labels: dict[str, str]
@@ -495,6 +496,9 @@ def _compile_rules(raw: dict[str, Any], path: Path) -> Rules:
         else _never(),
         denial_not_before=frozenset(
             w.lower() for w in _str_list(den.get("not_before"), "denials.not_before")
+        ),
+        denial_not_acts=frozenset(
+            w.lower() for w in _str_list(den.get("not_acts"), "denials.not_acts")
         ),
         country_labels={k: dict(v) for k, v in raw.get("countries", {}).items()},
         actor_nouns={
@@ -1135,6 +1139,7 @@ class _DisputeCand:
     families: list[str]  # families of triggers in the denial's scope
     other_families: list[str]  # families of other triggers in the sentence
     who_label: str
+    denies_act: bool = False  # "denies backing the M23": an act no trigger names
 
 
 def _trigger_ok(
@@ -1683,7 +1688,12 @@ def _sentence_candidates(ctx: _Ctx, sent: Sentence, prev: list[_Cand]) -> tuple[
         others = [t.rule.etype.family for t in live
                   if t.rule.etype.layer in ("incidents", "troop_positions")]
         label = who.display() if who is not None else "unattributed"
-        disputes.append(_DisputeCand(sent, who, fams, others, label))
+        words = _next_words(ctx.ftext, cue, 2)
+        act = (
+            not fams and len(words) == 2 and len(words[1]) > 4 and words[1].endswith("ing")
+            and words[1] not in rules.denial_not_acts
+        )
+        disputes.append(_DisputeCand(sent, who, fams, others, label, act))
     if scopes and not live:
         return [], disputes
     # Continuation: "This took place over the past week" lends date/place to the last event.
@@ -2437,6 +2447,11 @@ def _attach_disputes(
                 target = _nearest_cluster(clusters, dc.sentence, lambda c, f=fam: c.family == f)
                 if target is not None:
                     break
+        if target is None and dc.denies_act:
+            # "Rwanda denies backing the M23": it denies an act the article does not
+            # report as an event, so no nearby event is what it disputes.
+            orphans.append((dc, d))
+            continue
         if target is None and dc.who_label in by_who:
             target = by_who[dc.who_label]
         if target is None and dc.who is not None and dc.who.country:

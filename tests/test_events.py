@@ -402,3 +402,19 @@ def test_drop_generic_reads_the_rules_kinds() -> None:
     assert drop_generic(["peacekeepers", "EULEX"]) == ["EULEX"]
     assert drop_generic(["peacekeepers", "protesters"]) == ["peacekeepers", "protesters"]
     assert drop_generic(["armed group", "Serb armed group"]) == ["Serb armed group"]
+
+
+@pytest.mark.parametrize(
+    ("denial", "disputed"),
+    [
+        ("Rwanda denies backing the rebels.", False),  # an act no event reports
+        ("The rebels denied planning the offensive.", False),
+        ("The rebels denied responsibility.", True),  # the attack, by anaphora
+        ("The rebels denied having attacked the town.", True),  # an 'act' that is the event
+    ],
+)
+def test_a_denied_act_that_is_no_event_disputes_nothing(denial: str, disputed: bool) -> None:
+    text = ("Rebels attacked the town of Rutshuru in eastern Congo on Tuesday, killing four "
+            f"soldiers, officials said. {denial}")
+    ev = _only(_events(text), "incidents")
+    assert bool(ev.disputed_by) is disputed, ev.disputed_by
