@@ -174,6 +174,7 @@ class Rules:
     continuation_anaphor_re: re.Pattern[str]
     continuation_cue_re: re.Pattern[str]
     continuation_distance: int
+    separate_re: re.Pattern[str]
     denial_strong_re: re.Pattern[str]
     denial_weak_re: re.Pattern[str]
     denial_patterns: tuple[re.Pattern[str], ...]
@@ -309,6 +310,14 @@ def _words_re(words: Iterable[str], *, flags: int = re.IGNORECASE) -> re.Pattern
     if not ws:
         return None
     return re.compile(words_alternation(ws), flags)
+
+
+def _opening_re(phrases: Sequence[str]) -> re.Pattern[str]:
+    """A sentence opening (after any punctuation) with one of ``phrases``, any case."""
+    if not phrases:
+        return _never()
+    alt = "|".join(re.escape(a) for a in phrases)
+    return re.compile(rf"^\W*(?:{alt})\b", re.IGNORECASE)
 
 
 def _never() -> re.Pattern[str]:
@@ -470,18 +479,13 @@ def _compile_rules(raw: dict[str, Any], path: Path) -> Rules:
         history_re=_words_re(["=" + c if " " not in c else c
                               for c in _str_list(history.get("cues"), "history.cues")])
         or _never(),
-        continuation_anaphor_re=re.compile(
-            r"^\W*(?:" + "|".join(re.escape(a) for a in _str_list(cont.get("anaphors"), "c"))
-            + r")\b",
-            re.IGNORECASE,
-        )
-        if cont.get("anaphors")
-        else _never(),
+        continuation_anaphor_re=_opening_re(_str_list(cont.get("anaphors"), "continuation")),
         continuation_cue_re=_words_re(
             ["=" + c if " " not in c else c for c in _str_list(cont.get("cues"), "continuation")]
         )
         or _never(),
         continuation_distance=int(cont.get("max_distance", 3)),
+        separate_re=_opening_re(_str_list(cont.get("separate"), "continuation.separate")),
         denial_strong_re=_words_re(_str_list(den.get("strong"), "denials.strong")) or _never(),
         denial_weak_re=re.compile(weak_src, re.IGNORECASE) if weak_src else _never(),
         denial_patterns=tuple(
@@ -2095,12 +2099,20 @@ _MAX_OPEN_CLUSTERS = 60
 articles would otherwise cost quadratic time)."""
 
 
-def _cluster(cands: list[_Cand], recent_from: dt.date | None) -> list[list[_Cand]]:
+def _cluster(
+    cands: list[_Cand], recent_from: dt.date | None, *, separate: re.Pattern[str] | None = None
+) -> list[list[_Cand]]:
+    """Candidates in text order, each joining the latest compatible open cluster. A
+    sentence that opens with a ``separate`` cue ("Separately, ...") reports a new
+    happening: it starts a cluster of its own (later sentences may join it)."""
     clusters: list[list[_Cand]] = []
     summaries: list[_Summary] = []
     for c in cands:
         best: int | None = None
+        fresh = separate is not None and separate.match(c.sentence.text) is not None
         for i in range(len(clusters) - 1, max(-1, len(clusters) - 1 - _MAX_OPEN_CLUSTERS), -1):
+            if fresh and clusters[i][0].sentence.index != c.sentence.index:
+                break  # only another report in the same sentence may join it
             if _cand_compatible(c, summaries[i], recent_from):
                 best = i
                 break
@@ -2548,7 +2560,7 @@ def extract_events(
         article.published - dt.timedelta(days=rules.recent_days)
         if article.published is not None else None
     )
-    clusters = _cluster(cands, recent_from)
+    clusters = _cluster(cands, recent_from, separate=rules.separate_re)
     attached, orphans = _attach_disputes(ctx, clusters, dispute_cands)
     events: list[Event] = []
     for i, cl in enumerate(clusters):

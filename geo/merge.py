@@ -6,7 +6,9 @@ Two reports are the same event when they share layer and event family
 grows with the coarser precision) and their places can coincide (same place,
 one inside the other's country or area, or close for their kinds). Diplomacy
 is placed at the participants' capitals, so the capitals of one report must be
-a subset of the other's: Blinken–Vučić and Sullivan–Kurti stay apart.
+a subset of the other's: Blinken–Vučić and Sullivan–Kurti stay apart. Two
+reports of different types from one article ("a drone strike ... Separately,
+fighting ...") stay apart too: that article told them apart.
 
 Reports are merged most specific first, so a vague report ("the attack in
 Kosovo this week") joins the precise one ("Banjska, 24 September") rather
@@ -23,7 +25,7 @@ import functools
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,6 +116,7 @@ class _Facts:
     kind: str
     capitals: frozenset[str]
     bounds: tuple[float, float, float, float]
+    articles: frozenset[str]  # its sources' articles
 
 
 def _facts(events: Sequence[Event]) -> dict[int, _Facts]:
@@ -122,6 +125,7 @@ def _facts(events: Sequence[Event]) -> dict[int, _Facts]:
         id(e): _Facts(
             e, e.layer, _family(e), e.date.toordinal(), e.date_end.toordinal(), _tolerance(e),
             _kind(e.place_id), frozenset(_capitals(e)), (box[0], box[1], box[2], box[3]),
+            frozenset(src.article_id for src in e.sources),
         )
         for e, box in zip(events, boxes, strict=True)
     }
@@ -180,7 +184,16 @@ def _compatible(fe: _Facts, cluster: Sequence[_Facts]) -> bool:
     head = cluster[0]
     if fe.layer != head.layer or fe.family != head.family:
         return False
+    if any(_typed_apart(fe, other.articles, {other.event.event_type}) for other in cluster):
+        return False
     return all(_dates_ok(fe, other) and _places_ok(fe, other) for other in cluster)
+
+
+def _typed_apart(fe: _Facts, articles: Iterable[str], types: set[str]) -> bool:
+    """An article that reported ``fe`` also reported another type of event of the
+    same family ("a drone strike ... Separately, fighting ..."): it told them
+    apart, so they are not one happening."""
+    return any(t != fe.event.event_type for t in types) and not fe.articles.isdisjoint(articles)
 
 
 def _distance_key(event: Event, cluster: Sequence[Event]) -> tuple[int, int]:
@@ -348,7 +361,8 @@ class _Cluster:
     per date tolerance the earliest end and the latest start (so "every member's
     dates fit" is one comparison per tolerance), one member per distinct place
     (same id, country and geometry give the same place test), the place ids and
-    the sorted start days (for the distance key)."""
+    the sorted start days (for the distance key), and per article the event types
+    it reported (see :func:`_typed_apart`)."""
 
     members: list[Event]
     facts: list[_Facts]
@@ -356,12 +370,13 @@ class _Cluster:
     places: dict[tuple[str, str | None, bytes], _Facts]
     place_ids: set[str]
     starts: list[int]
+    types: dict[str, set[str]]  # article -> the event types it reported here
 
     @classmethod
     def of(cls, f: _Facts, wkb: bytes) -> _Cluster:
         e = f.event
         return cls([e], [f], {f.tolerance: [f.end, f.start]}, {(e.place_id, e.country, wkb): f},
-                   {e.place_id}, [f.start])
+                   {e.place_id}, [f.start], {a: {e.event_type} for a in f.articles})
 
     def add(self, f: _Facts, wkb: bytes) -> None:
         e = f.event
@@ -376,12 +391,18 @@ class _Cluster:
         self.places.setdefault((e.place_id, e.country, wkb), f)
         self.place_ids.add(e.place_id)
         bisect.insort(self.starts, f.start)
+        for a in f.articles:
+            self.types.setdefault(a, set()).add(e.event_type)
 
     def compatible(self, fe: _Facts) -> bool:
         """Exactly ``_compatible(fe, self.facts)`` (dates never near date.min)."""
         head = self.facts[0]
         if fe.layer != head.layer or fe.family != head.family:
             return False
+        for a in fe.articles:
+            seen = self.types.get(a)
+            if seen is not None and _typed_apart(fe, (a,), seen):
+                return False
         for tolerance, (min_end, max_start) in self.dates.items():
             slack = max(fe.tolerance, tolerance)
             if not (fe.start - slack <= min_end and max_start - slack <= fe.end):

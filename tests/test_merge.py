@@ -131,3 +131,28 @@ def test_merge_is_order_independent_and_ids_stable() -> None:
     assert [e.id for e in first] == [e.id for e in second]
     assert len({e.id for e in first}) == len(first)
     assert [e.n_sources for e in first] == [e.n_sources for e in second]
+
+
+SEPARATE = (
+    "A drone strike on a market in Goma killed 12 people on Tuesday, officials said. "
+    "Separately, fighting was reported near Goma on Tuesday, the army said."
+)
+
+
+def test_a_separately_reported_happening_is_its_own_event() -> None:
+    events = _layer(_extract({"a": SEPARATE}), "incidents")
+    assert sorted(e.event_type for e in events) == ["airstrike", "armed_clash"]
+    assert all(len(e.sources) == 1 for e in events)
+    together = SEPARATE.replace("Separately, fighting", "Fighting")
+    assert len(_layer(_extract({"a": together}), "incidents")) == 1  # the cue decides
+
+
+def test_events_one_article_typed_apart_do_not_merge_but_each_merges_elsewhere() -> None:
+    merged = _layer(merge_events(_extract({
+        "a": SEPARATE,
+        "b": "A drone strike hit a market in Goma on Tuesday, killing 12.",
+    })), "incidents")
+    by_type = {e.event_type: e for e in merged}
+    assert sorted(by_type) == ["airstrike", "armed_clash"], [e.summary for e in merged]
+    assert {s.article_id for s in by_type["airstrike"].sources} == {"a", "b"}
+    assert {s.article_id for s in by_type["armed_clash"].sources} == {"a"}
