@@ -250,7 +250,6 @@ class _Upload:
     job: jobs.Job[Any] | None = None  # the store write, when anything was left to add
     articles: int = 0  # articles handed to the job
     refused: list[str] = field(default_factory=list)  # files that did not decode (raw)
-    shown: bool = False
 
 
 _UPLOADS = "_geo_uploads"  # session state: this session's submissions not shown yet
@@ -266,7 +265,7 @@ def _handle_upload(box: Any) -> list[_Upload]:
     a widget while it parses does not abort it, and its outcome is shown by the
     next complete run. Two uploads at once both land: writers queue on the
     store lock inside :func:`geo.pipeline.add_articles`. Returns the submissions
-    drawn in this run (the caller marks them shown once the run completes).
+    drawn in this run (the caller forgets them once the run completes).
     """
     pending: list[_Upload] = st.session_state.setdefault(_UPLOADS, [])
     submitted, files, outlet, published, title = _upload_form(box)
@@ -373,10 +372,8 @@ def _show_upload(box: Any, upload: _Upload) -> None:
 
 def _forget_shown(drawn: list[_Upload]) -> None:
     """Called at the end of a complete run: what it drew has reached the page."""
-    for upload in drawn:
-        upload.shown = True
     pending: list[_Upload] = st.session_state.get(_UPLOADS, [])
-    pending[:] = [u for u in pending if not u.shown]
+    pending[:] = [u for u in pending if u not in drawn]  # identity: eq=False
 
 
 def _report_text(report: Any) -> str:
